@@ -1,0 +1,61 @@
+"""API plumbing shared by every app: pagination, error bodies, scoped viewsets."""
+
+from __future__ import annotations
+
+from rest_framework import permissions, serializers, viewsets
+from rest_framework.response import Response
+
+from kechuang.core.models import AuditEntry, Jurisdiction, Role
+from kechuang.core.rest import ANY_ROLE, RolePermission  # noqa: F401 (re-exported)
+
+
+class ScopedViewSetMixin:
+    """Querysets come from `visible_to(user, action)`: the API cannot see more than the UI."""
+
+    def get_queryset(self):
+        action = "view" if self.request.method in permissions.SAFE_METHODS else "change"
+        return self.queryset.model.objects.visible_to(self.request.user, action)
+
+
+class JurisdictionSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Jurisdiction
+        fields = ["id", "code", "name", "level", "parent", "path"]
+
+
+class JurisdictionViewSet(viewsets.ReadOnlyModelViewSet):
+    """The jurisdiction tree (district, towns/streets, parks); public reference data."""
+
+    queryset = Jurisdiction.objects.all()
+    serializer_class = JurisdictionSerializer
+    allowed_roles = ANY_ROLE
+    filterset_fields = ["level", "parent"]
+
+
+class AuditEntrySerializer(serializers.ModelSerializer):
+    content_type = serializers.SerializerMethodField()
+
+    class Meta:
+        model = AuditEntry
+        fields = [
+            "id", "at", "actor", "actor_name", "via", "content_type", "object_id",
+            "object_repr", "action", "event", "changes",
+        ]  # fmt: skip
+
+    def get_content_type(self, obj) -> str:
+        return f"{obj.content_type.app_label}.{obj.content_type.model}"
+
+
+class AuditEntryViewSet(viewsets.ReadOnlyModelViewSet):
+    """The audit log, read-only for everyone (commission staff only)."""
+
+    serializer_class = AuditEntrySerializer
+    allowed_roles = (Role.COMMISSION,)
+    filterset_fields = ["action", "actor", "object_id", "via"]
+
+    def get_queryset(self):
+        return AuditEntry.objects.visible_to(self.request.user).select_related("content_type")
+
+
+def ok(data, status=200):
+    return Response(data, status=status)

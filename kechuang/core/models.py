@@ -1,0 +1,282 @@
+"""Shared registers: jurisdictions, users and roles, the audit log, notifications.
+
+Every business record in other apps inherits `BusinessModel`, so it gets
+timestamps and a `visible_to(user)` queryset by inheriting, not by remembering.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import PermissionDenied
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+# ---------------------------------------------------------------------------
+# Jurisdictions: district -> town/street -> park
+# ---------------------------------------------------------------------------
+
+
+class JurisdictionLevel(models.TextChoices):
+    DISTRICT = "district", _("District")
+    TOWN = "town", _("Town / street")
+    PARK = "park", _("Park")
+
+
+class Jurisdiction(models.Model):
+    """A node of the 三级科技工作网络; scoped users see the subtree under theirs."""
+
+    code = models.CharField(_("code"), max_length=32, unique=True)
+    name = models.CharField(_("name"), max_length=100)
+    level = models.CharField(_("level"), max_length=16, choices=JurisdictionLevel.choices)
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+    # Materialised path ("/310112/310112101/") so a subtree is one indexed prefix match.
+    path = models.CharField(max_length=255, db_index=True, editable=False)
+    sort_order = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["path"]
+        verbose_name = _("jurisdiction")
+        verbose_name_plural = _("jurisdictions")
+
+    def __str__(self) -> str:
+        return self.name
+
+    def save(self, *args, **kwargs):
+        prefix = self.parent.path if self.parent_id else "/"
+        self.path = f"{prefix}{self.code}/"
+        super().save(*args, **kwargs)
+
+    def subtree(self) -> models.QuerySet[Jurisdiction]:
+        return Jurisdiction.objects.filter(path__startswith=self.path)
+
+
+# ---------------------------------------------------------------------------
+# Users and roles
+# ---------------------------------------------------------------------------
+
+
+class Role(models.TextChoices):
+    COMMISSION = "commission", _("Commission staff")
+    STATION = "station", _("Service-station staff")
+    ENTERPRISE = "enterprise", _("Enterprise user")
+    EXPERT = "expert", _("Expert")
+    INSTITUTION = "institution", _("Institution / carrier operator")
+    UNIT = "unit", _("Responsible unit")
+    PUBLIC = "public", _("Public")
+
+
+class User(AbstractUser):
+    """A person who logs in. The role decides what they see; the links narrow it."""
+
+    role = models.CharField(_("role"), max_length=16, choices=Role.choices, default=Role.PUBLIC)
+    display_name = models.CharField(_("display name"), max_length=100, blank=True)
+    phone = models.CharField(_("mobile"), max_length=20, blank=True)
+    jurisdiction = models.ForeignKey(
+        Jurisdiction,
+        verbose_name=_("jurisdiction"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="users",
+        help_text=_("Station staff see this node and everything under it."),
+    )
+    enterprise = models.ForeignKey(
+        "enterprises.Enterprise",
+        verbose_name=_("enterprise"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="users",
+        help_text=_("Enterprise users see and act for this enterprise only."),
+    )
+
+    objects = UserManager()
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+
+    def __str__(self) -> str:
+        return self.display_name or self.username
+
+    @property
+    def is_commission(self) -> bool:
+        return self.is_active and (self.is_superuser or self.role == Role.COMMISSION)
+
+    @property
+    def is_station(self) -> bool:
+        return self.is_active and self.role == Role.STATION and self.jurisdiction_id is not None
+
+    @property
+    def is_staff_member(self) -> bool:
+        """Commission or station staff: the people who work the registers."""
+        return self.is_commission or self.is_station
+
+
+# ---------------------------------------------------------------------------
+# Business model base: timestamps and scoped querysets
+# ---------------------------------------------------------------------------
+
+
+class ScopedQuerySet(models.QuerySet):
+    """Querysets narrowed to what a user may see or change.
+
+    Subclasses set `jurisdiction_path_field` (a lookup to Jurisdiction.path)
+    and/or `enterprise_field` (a lookup to the Enterprise id) and may override
+    `visible_to` entirely. Anything not granted is denied.
+    """
+
+    jurisdiction_path_field: str | None = None
+    enterprise_field: str | None = None
+
+    def visible_to(self, user, action: str = "view") -> ScopedQuerySet:
+        if user is None or not user.is_authenticated or not user.is_active:
+            return self.none()
+        if user.is_commission:
+            return self
+        if user.is_station and self.jurisdiction_path_field:
+            return self.filter(
+                **{f"{self.jurisdiction_path_field}__startswith": user.jurisdiction.path}
+            )
+        if (
+            user.role == Role.ENTERPRISE
+            and self.enterprise_field
+            and getattr(user, "enterprise_id", None)
+        ):
+            return self.filter(**{self.enterprise_field: user.enterprise_id})
+        return self.none()
+
+
+class BusinessModel(models.Model):
+    """Base of every register record: timestamps, scoping, audit field list."""
+
+    created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    objects = ScopedQuerySet.as_manager()
+
+    # Fields never shown in audit diffs (they change on every save).
+    audit_exclude: tuple[str, ...] = ("created_at", "updated_at")
+
+    class Meta:
+        abstract = True
+
+
+# ---------------------------------------------------------------------------
+# Audit log
+# ---------------------------------------------------------------------------
+
+
+class AuditAction(models.TextChoices):
+    CREATE = "create", _("Created")
+    UPDATE = "update", _("Updated")
+    DELETE = "delete", _("Deleted")
+    EVENT = "event", _("Event")
+
+
+class AuditQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise PermissionDenied("Audit entries cannot be changed.")
+
+    def delete(self):
+        raise PermissionDenied("Audit entries cannot be deleted.")
+
+    def for_object(self, obj) -> AuditQuerySet:
+        ct = ContentType.objects.get_for_model(obj.__class__)
+        return self.filter(content_type=ct, object_id=str(obj.pk))
+
+    def visible_to(self, user) -> AuditQuerySet:
+        # Only commission staff read the global log; per-object history is
+        # shown by the object's own page after its own permission check.
+        if user is not None and user.is_authenticated and user.is_commission:
+            return self
+        return self.none()
+
+
+class AuditEntry(models.Model):
+    """Who changed what, when, and how (before -> after). Append-only."""
+
+    at = models.DateTimeField(_("time"), default=timezone.now, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    actor_name = models.CharField(_("by"), max_length=150, blank=True)
+    via = models.CharField(_("via"), max_length=16, blank=True)  # ui, api, import, command, task
+    content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name="+")
+    object_id = models.CharField(max_length=64, db_index=True)
+    object_repr = models.CharField(_("object"), max_length=255)
+    action = models.CharField(_("action"), max_length=16, choices=AuditAction.choices)
+    event = models.CharField(_("event"), max_length=64, blank=True)
+    changes = models.JSONField(_("changes"), default=dict, blank=True)
+
+    objects = AuditQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["content_type", "object_id", "-at"])]
+        verbose_name = _("audit entry")
+        verbose_name_plural = _("audit log")
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.actor_name} {self.action} {self.object_repr}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise PermissionDenied("Audit entries cannot be changed.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionDenied("Audit entries cannot be deleted.")
+
+
+# ---------------------------------------------------------------------------
+# Notifications (in-app) and the e-mail outbox
+# ---------------------------------------------------------------------------
+
+
+class Notification(models.Model):
+    """An in-app message to one user; e-mail copies go through OutboxEmail."""
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+    )
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    title = models.CharField(_("title"), max_length=200)
+    body = models.TextField(_("body"), blank=True)
+    link = models.CharField(max_length=255, blank=True)
+    kind = models.CharField(max_length=32, blank=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("notification")
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class OutboxEmail(models.Model):
+    """E-mail queued for delivery; the record of what was sent and whether it went."""
+
+    created_at = models.DateTimeField(default=timezone.now)
+    to = models.CharField(max_length=254)
+    subject = models.CharField(max_length=200)
+    body = models.TextField()
+    sent_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.to}: {self.subject}"
