@@ -20,6 +20,7 @@ urlpatterns = [
     path("i18n/setlang/", public(set_language), name="set_language"),
     path("jsi18n/", public(JavaScriptCatalog.as_view()), name="javascript-catalog"),
     path("core/", include("kechuang.core.urls")),
+    path("imports/", include("kechuang.core.import_urls")),
     path("enterprises/", include("kechuang.enterprises.urls")),
     path("rules/", include("kechuang.rules.urls")),
     path("policies/", include("kechuang.policies.urls")),
