@@ -12,9 +12,9 @@ router.register("audit", AuditEntryViewSet, basename="auditentry")
 from kechuang.enterprises.api import register as register_enterprises  # noqa: E402
 
 register_enterprises(router)
-from kechuang.rules.api import register as register_rules  # noqa: E402
-from kechuang.policies.api import register as register_policies  # noqa: E402
 from kechuang.plans.api import register as register_plans  # noqa: E402
+from kechuang.policies.api import register as register_policies  # noqa: E402
+from kechuang.rules.api import register as register_rules  # noqa: E402
 
 register_rules(router)
 register_policies(router)

@@ -4,7 +4,6 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from rest_framework import exceptions, pagination, permissions
-from rest_framework.views import exception_handler as drf_exception_handler
 
 
 class Pagination(pagination.PageNumberPagination):
@@ -14,6 +13,9 @@ class Pagination(pagination.PageNumberPagination):
 
 def exception_handler(exc, context):
     """Every error has the same body: {"error": {"code", "message", "details"}}."""
+    # Imported here: rest_framework.views reads DRF settings, which import this module.
+    from rest_framework.views import exception_handler as drf_exception_handler
+
     if isinstance(exc, DjangoValidationError):
         detail = (
             exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
