@@ -184,6 +184,7 @@ USE_TZ = True
 
 # --- static and uploaded files ---------------------------------------------
 STATIC_URL = "/static/"
+STATICFILES_DIRS = [BASE_DIR / "kechuang" / "static"]
 STATIC_ROOT = Path(env_str("STATIC_ROOT", str(VAR_DIR / "static")))
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
@@ -232,6 +233,15 @@ TASKS = {
         "BACKEND": env_str("TASKS_BACKEND", "django_tasks_db.backend.DatabaseBackend"),
     }
 }
+
+# --- bulk imports (kechuang.core.imports): kind -> importer class, in menu order ---
+IMPORT_KINDS = {
+    "enterprises": "kechuang.enterprises.importers.EnterpriseImporter",
+    "qualifications": "kechuang.enterprises.importers.QualificationImporter",
+    "annual_reports": "kechuang.enterprises.importers.AnnualReportImporter",
+}
+# Files up to this size are checked/applied in the request; larger ones in a task.
+IMPORT_INLINE_MAX_BYTES = env_int("IMPORT_INLINE_MAX_BYTES", 512 * 1024)
 
 # --- e-mail: an outbox in the database; SMTP only when configured ----------
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
