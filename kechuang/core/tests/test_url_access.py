@@ -97,7 +97,7 @@ def test_api_refuses_outsider_on_every_list_endpoint(api_for, outsider, secret_r
     from kechuang.api_urls import router
 
     api = api_for(outsider)
-    for prefix, viewset, basename in router.registry:
+    for prefix, viewset, _basename in router.registry:
         allowed = getattr(viewset, "allowed_roles", None)
         response = api.get(f"/api/{prefix}/")
         assert response.status_code != 500, prefix
