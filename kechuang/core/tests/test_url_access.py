@@ -43,7 +43,10 @@ def _concrete(route: str, ids: dict) -> str | None:
 
 def _is_public(view) -> bool:
     func = getattr(view, "view_class", None) or view
-    return getattr(view, "login_required", True) is False or getattr(func, "login_required", True) is False
+    return (
+        getattr(view, "login_required", True) is False
+        or getattr(func, "login_required", True) is False
+    )
 
 
 @pytest.fixture
