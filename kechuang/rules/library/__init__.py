@@ -1,0 +1,1 @@
+"""Policy rules shipped as data: variables.yaml, *.policy.yaml and *.tests.yaml."""
