@@ -28,9 +28,10 @@ from decimal import Decimal
 from typing import IO, Any, NamedTuple
 
 import python_calamine
-import xlsxwriter
 from django.utils import timezone
 from django.utils.translation import gettext as _
+
+from kechuang.core import xlsx
 
 __all__ = [
     "Column",
@@ -695,76 +696,42 @@ def write_xlsx(
 ) -> int:
     """Write one sheet with a bold, frozen, filterable header row; return the data row count.
 
-    Streams rows in xlsxwriter's constant-memory mode, so 100k+ rows are fine. Text is
+    Streams rows through kechuang.core.xlsx (SpreadsheetML written directly), so 100k+
+    rows are fine. Text is
     always written as text (a credit code stays "914403001922038216"; "=1+1" is not a
     formula); ``Decimal`` is written as a number when Excel can hold it exactly;
     ``bool`` as 是/否; aware datetimes in the local time zone.
     """
     name = _SHEET_NAME_FORBIDDEN.sub("_", sheet_name).strip("'")[:31] or "Sheet1"
-    workbook = xlsxwriter.Workbook(stream, {"constant_memory": True})
+    widths = [
+        column_widths[i] if column_widths else max(10, min(40, 2.2 * len(h)))
+        for i, h in enumerate(headers)
+    ]
     # As in read_table: no reference cycles are made, and with a large ``rows`` list in
     # memory the cyclic collector's full scans cost a large share of the time.
     gc_was_enabled = gc.isenabled()
     gc.disable()
     try:
-        sheet = workbook.add_worksheet(name)
-        header_format = workbook.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1})
-        date_format = workbook.add_format({"num_format": "yyyy-mm-dd"})
-        datetime_format = workbook.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"})
-        for index, header in enumerate(headers):
-            width = column_widths[index] if column_widths else max(10, min(40, 2.2 * len(header)))
-            sheet.set_column(index, index, width)
-            sheet.write_string(0, index, header, header_format)
-        sheet.freeze_panes(1, 0)
-
-        write_string, write_number = sheet.write_string, sheet.write_number
-        write_datetime = sheet.write_datetime
-        count = 0
-        for count, row in enumerate(rows, start=1):  # noqa: B007 - count is returned
-            if count >= EXCEL_MAX_ROWS:
-                raise TableError(
-                    _(
-                        "导出数据超过 Excel 单个工作表的上限（%(limit)d 行），请缩小筛选范围或导出为 CSV。"
-                    )
-                    % {"limit": EXCEL_MAX_ROWS - 1},
-                    code="too_many_rows",
+        return xlsx.write_sheet(
+            stream,
+            headers,
+            rows,
+            sheet_name=name,
+            column_widths=widths,
+            bool_text=(_("是"), _("否")),
+            localise=_local_naive,
+            max_rows=EXCEL_MAX_ROWS,
+            on_too_many=lambda: TableError(
+                _(
+                    "导出数据超过 Excel 单个工作表的上限（%(limit)d 行），请缩小筛选范围或导出为 CSV。"
                 )
-            for col, value in enumerate(row):
-                kind = type(value)
-                if kind is str:
-                    write_string(count, col, value)
-                elif value is None:
-                    continue
-                elif kind is int:
-                    if abs(value) < 10**_MAX_EXACT_DIGITS:
-                        write_number(count, col, value)
-                    else:
-                        write_string(count, col, str(value))
-                elif kind is Decimal:
-                    if value.is_finite() and len(value.as_tuple().digits) <= _MAX_EXACT_DIGITS:
-                        write_number(count, col, float(value))
-                    else:
-                        write_string(count, col, str(value))
-                elif kind is float:
-                    if math.isfinite(value):
-                        write_number(count, col, value)
-                    else:
-                        write_string(count, col, str(value))
-                elif kind is bool:
-                    write_string(count, col, _("是") if value else _("否"))
-                elif isinstance(value, dt.datetime):
-                    write_datetime(count, col, _local_naive(value), datetime_format)
-                elif isinstance(value, dt.date):
-                    write_datetime(count, col, value, date_format)
-                else:
-                    write_string(count, col, str(value))
-        if headers:
-            sheet.autofilter(0, 0, max(count, 1), len(headers) - 1)
+                % {"limit": EXCEL_MAX_ROWS - 1},
+                code="too_many_rows",
+            ),
+        )
     finally:
-        workbook.close()
         if gc_was_enabled:
             gc.enable()
-    return count
 
 
 class _Utf8Writer:
