@@ -1,5 +1,201 @@
-"""API endpoints of the plans app (registered on the one router in kechuang/api_urls.py)."""
+"""API endpoints of the plans app (registered on the one router in kechuang/api_urls.py).
+
+Every queryset comes from `visible_to`, so a responsible unit sees through the API exactly
+what it sees in the pages: its own tasks, its indicators and its reports.
+"""
+
+from __future__ import annotations
+
+from rest_framework import mixins, serializers, viewsets
+
+from kechuang.core.api import ScopedViewSetMixin
+from kechuang.core.models import Role
+from kechuang.plans import schedule, services, tracking
+from kechuang.plans.models import Indicator, Plan, ProgressReport, ResponsibleUnit, Task
+
+PLAN_ROLES = (Role.COMMISSION, Role.STATION, Role.UNIT)
+
+
+class PlanSchema(serializers.ModelSerializer):
+    class Meta:
+        model = Plan
+        fields = [
+            "id", "title", "kind", "issuer", "doc_number", "published_on", "period_start",
+            "period_end", "report_frequency",
+        ]  # fmt: skip
+
+
+class PlanViewSet(ScopedViewSetMixin, mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """Plans; commission staff may edit the metadata (creation goes through the import review)."""
+
+    queryset = Plan.objects.all()
+    serializer_class = PlanSchema
+    allowed_roles = PLAN_ROLES
+    filterset_fields = ["kind", "period_end"]
+
+    def perform_update(self, serializer):
+        serializer.instance = services.update_plan(
+            serializer.instance, serializer.validated_data, acting_user=self.request.user
+        )
+
+
+class IndicatorSchema(serializers.ModelSerializer):
+    evaluation = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Indicator
+        fields = [
+            "id", "plan", "name", "unit", "kind", "direction", "baseline_value", "baseline_year",
+            "target_value", "target_year", "definition", "quote", "source_kind", "source",
+            "path_kind", "path_points", "responsible_unit", "evaluation",
+        ]  # fmt: skip
+        read_only_fields = ["plan", "evaluation"]
+
+    def get_evaluation(self, obj) -> dict:
+        evs = self.context.get("evaluations") or {}
+        ev = evs.get(obj.pk) or tracking.evaluate_one(obj)
+        return ev.to_dict()
+
+
+class IndicatorViewSet(ScopedViewSetMixin, mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """Indicators with their computed value, path and status (evaluated set-at-a-time per page)."""
+
+    queryset = Indicator.objects.all()
+    serializer_class = IndicatorSchema
+    allowed_roles = PLAN_ROLES
+    filterset_fields = ["plan", "source_kind", "kind"]
+
+    def get_queryset(self):
+        return super().get_queryset().select_related("plan")
+
+    def list(self, request, *args, **kwargs):
+        queryset = self.filter_queryset(self.get_queryset())
+        page = self.paginate_queryset(queryset)
+        items = page if page is not None else list(queryset)
+        context = self.get_serializer_context() | {"evaluations": tracking.evaluate(items)}
+        serializer = self.get_serializer_class()(items, many=True, context=context)
+        if page is not None:
+            return self.get_paginated_response(serializer.data)
+        return super().list(request, *args, **kwargs)
+
+    def perform_update(self, serializer):
+        serializer.instance = services.update_indicator(
+            serializer.instance, serializer.validated_data, acting_user=self.request.user
+        )
+
+
+class TaskSchema(serializers.ModelSerializer):
+    units = serializers.SerializerMethodField()
+    overdue = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Task
+        fields = ["id", "plan", "number", "area", "title", "content", "status", "units", "overdue"]
+        read_only_fields = ["plan", "number", "area", "title", "content", "units", "overdue"]
+
+    def get_units(self, obj) -> list[dict]:
+        return [{"name": a.unit.name, "is_lead": a.is_lead} for a in obj.assignments.all()]
+
+    def get_overdue(self, obj) -> bool:
+        return services.is_task_overdue(obj, milestones=list(obj.milestones.all()))
+
+
+class TaskViewSet(ScopedViewSetMixin, mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """Tasks, scoped: a unit sees only its own. PATCH changes the status only."""
+
+    queryset = Task.objects.all()
+    serializer_class = TaskSchema
+    allowed_roles = PLAN_ROLES
+    filterset_fields = ["plan", "status"]
+
+    def get_queryset(self):
+        return (
+            super()
+            .get_queryset()
+            .prefetch_related("assignments__unit", "milestones")
+            .order_by("plan", "order", "id")
+        )
+
+    def perform_update(self, serializer):
+        status = serializer.validated_data.get("status", serializer.instance.status)
+        serializer.instance = services.set_task_status(
+            serializer.instance, status, acting_user=self.request.user
+        )
+
+
+class ProgressReportSchema(serializers.ModelSerializer):
+    class Meta:
+        model = ProgressReport
+        fields = [
+            "id",
+            "task",
+            "unit",
+            "period",
+            "period_end",
+            "text",
+            "figures",
+            "reported_by",
+            "created_at",
+        ]
+        read_only_fields = ["period_end", "reported_by", "created_at"]
+
+    def get_fields(self):
+        # Only the user's own tasks and units can be named: others read as "does not exist".
+        fields = super().get_fields()
+        request = self.context.get("request")
+        user = getattr(request, "user", None)
+        fields["task"].queryset = Task.objects.visible_to(user, "change")
+        fields["unit"].queryset = ResponsibleUnit.objects.visible_to(user)
+        return fields
+
+
+class ProgressReportViewSet(
+    ScopedViewSetMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet
+):
+    """Progress reports; a unit files its own for its tasks (period like 2025Q1 / 2025H1 / 2025-03)."""
+
+    queryset = ProgressReport.objects.all()
+    serializer_class = ProgressReportSchema
+    allowed_roles = PLAN_ROLES
+    filterset_fields = ["task", "unit", "period"]
+
+    def perform_create(self, serializer):
+        data = serializer.validated_data
+        period = _parse_period(data["period"])
+        serializer.instance = services.file_progress_report(
+            data["task"],
+            unit=data["unit"],
+            period=period.label,
+            period_end=period.end,
+            text=data["text"],
+            figures=data.get("figures") or {},
+            acting_user=self.request.user,
+        )
+
+
+def _parse_period(label: str) -> schedule.Period:
+    import datetime
+    import re
+
+    m = re.fullmatch(r"(\d{4})(?:Q([1-4])|H([12])|-(\d{2}))", label or "")
+    if not m:
+        raise serializers.ValidationError(
+            {"period": "Write the period as 2025Q1, 2025H1 or 2025-03."}
+        )
+    year = int(m.group(1))
+    if m.group(2):
+        return schedule.period_containing(datetime.date(year, int(m.group(2)) * 3, 1), "quarterly")
+    if m.group(3):
+        return schedule.period_containing(datetime.date(year, int(m.group(3)) * 6, 1), "half_year")
+    month = int(m.group(4))
+    if not 1 <= month <= 12:
+        raise serializers.ValidationError({"period": "The month must be 01–12."})
+    return schedule.period_containing(datetime.date(year, month, 1), "monthly")
 
 
 def register(router) -> None:
     """Register this app's viewsets on the shared router."""
+    router.register("plans", PlanViewSet, basename="plan")
+    router.register("plan-indicators", IndicatorViewSet, basename="plan-indicator")
+    router.register("plan-tasks", TaskViewSet, basename="plan-task")
+    router.register("plan-progress-reports", ProgressReportViewSet, basename="plan-progress-report")

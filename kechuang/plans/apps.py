@@ -6,3 +6,21 @@ class PlansConfig(AppConfig):
     name = "kechuang.plans"
     label = "plans"
     verbose_name = _("Plans")
+
+    def ready(self):
+        # Computed indicators are cached under a data version; any save or delete of the
+        # registers they read bumps it (bulk writes are caught by the version's fingerprint).
+        from django.db.models.signals import m2m_changed, post_delete, post_save
+
+        from kechuang.enterprises.models import AnnualReport, Enterprise, Qualification
+        from kechuang.plans.aggregates import bump_data_version
+
+        def bump(**kwargs):
+            bump_data_version()
+
+        for model in (Enterprise, Qualification, AnnualReport):
+            post_save.connect(bump, sender=model, dispatch_uid=f"plans-bump-save-{model.__name__}")
+            post_delete.connect(bump, sender=model, dispatch_uid=f"plans-bump-del-{model.__name__}")
+        m2m_changed.connect(
+            bump, sender=Enterprise.sectors.through, dispatch_uid="plans-bump-sectors"
+        )
