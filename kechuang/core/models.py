@@ -280,3 +280,105 @@ class OutboxEmail(models.Model):
 
     def __str__(self) -> str:
         return f"{self.to}: {self.subject}"
+
+
+# ---------------------------------------------------------------------------
+# Bulk imports (.xlsx / .csv): the uploaded file, its dry-run report and outcome
+# ---------------------------------------------------------------------------
+
+
+def _import_upload_to(instance, filename: str) -> str:
+    # The original name is kept in ImportJob.original_name; the stored name only
+    # keeps the extension, so odd characters in officers' file names never matter.
+    suffix = filename.rsplit(".", 1)[-1].lower()[:8] if "." in filename else "bin"
+    return f"imports/{timezone.now():%Y/%m}/{instance.kind}-{timezone.now():%d%H%M%S%f}.{suffix}"
+
+
+class ImportMode(models.TextChoices):
+    VALID_ROWS = "valid_rows", _("Apply all valid rows, skip the rejected ones")
+    ALL_OR_NOTHING = "all_or_nothing", _("Apply nothing unless every row is valid")
+
+
+class ImportStatus(models.TextChoices):
+    PENDING = "pending", _("Waiting")
+    VALIDATING = "validating", _("Checking")
+    VALIDATED = "validated", _("Checked")
+    APPLYING = "applying", _("Applying")
+    APPLIED = "applied", _("Applied")
+    FAILED = "failed", _("Failed")
+
+
+class ImportJobQuerySet(models.QuerySet):
+    def visible_to(self, user, action: str = "view") -> ImportJobQuerySet:
+        """Commission staff see every job; station staff the jobs of their subtree."""
+        if user is None or not user.is_authenticated or not user.is_active:
+            return self.none()
+        if user.is_commission:
+            return self
+        if user.is_station:
+            return self.filter(jurisdiction__path__startswith=user.jurisdiction.path)
+        return self.none()
+
+
+class ImportJob(models.Model):
+    """One uploaded file for a bulk import: kept with its dry-run report and its outcome."""
+
+    kind = models.CharField(_("kind"), max_length=32)
+    mode = models.CharField(
+        _("mode"), max_length=16, choices=ImportMode.choices, default=ImportMode.VALID_ROWS
+    )
+    status = models.CharField(
+        _("status"), max_length=16, choices=ImportStatus.choices, default=ImportStatus.PENDING
+    )
+    file = models.FileField(_("file"), upload_to=_import_upload_to, max_length=255)
+    original_name = models.CharField(_("file name"), max_length=255)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("uploaded by"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    # The uploader's jurisdiction for station staff (scopes the job list); None for commission.
+    jurisdiction = models.ForeignKey(
+        Jurisdiction, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("uploaded"), default=timezone.now, db_index=True)
+    validated_at = models.DateTimeField(_("checked"), null=True, blank=True)
+    applied_at = models.DateTimeField(_("applied"), null=True, blank=True)
+    applied_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    total_rows = models.PositiveIntegerField(_("rows"), default=0)
+    valid_rows = models.PositiveIntegerField(_("valid rows"), default=0)
+    error_rows = models.PositiveIntegerField(_("rejected rows"), default=0)
+    warning_rows = models.PositiveIntegerField(_("rows with warnings"), default=0)
+    # What the dry run found: rows that would be created / updated / left unchanged.
+    planned = models.JSONField(default=dict, blank=True)
+    # What the last apply did: {"created": n, "updated": n, "unchanged": n, "skipped": n}.
+    outcome = models.JSONField(default=dict, blank=True)
+    # [[row, column, severity, message], ...] in row order (capped, see problems_truncated).
+    problems = models.JSONField(default=list, blank=True)
+    problems_truncated = models.BooleanField(default=False)
+    error = models.TextField(_("error"), blank=True)  # why the whole file was refused
+    progress = models.PositiveSmallIntegerField(_("progress"), default=0)  # percent
+    progress_note = models.CharField(max_length=200, blank=True)
+    task_id = models.CharField(max_length=64, blank=True)
+
+    objects = ImportJobQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("import")
+        verbose_name_plural = _("imports")
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.original_name}"
+
+    @property
+    def is_running(self) -> bool:
+        return self.status in (
+            ImportStatus.PENDING,
+            ImportStatus.VALIDATING,
+            ImportStatus.APPLYING,
+        )

@@ -24,9 +24,10 @@ def forwards(apps, schema_editor):
 
 
 def backwards(apps, schema_editor):
-    schema_editor.execute("DROP TRIGGER IF EXISTS core_auditentry_no_update" + (
-        " ON core_auditentry" if schema_editor.connection.vendor == "postgresql" else ""
-    ))
+    schema_editor.execute(
+        "DROP TRIGGER IF EXISTS core_auditentry_no_update"
+        + (" ON core_auditentry" if schema_editor.connection.vendor == "postgresql" else "")
+    )
 
 
 class Migration(migrations.Migration):
