@@ -10,9 +10,12 @@ NAV = [
     (_("Home"), "dashboard:home", "house", None),
     (_("Enterprises"), "enterprises:list", "buildings", (Role.COMMISSION, Role.STATION)),
     (_("My enterprise"), "enterprises:mine", "building", (Role.ENTERPRISE,)),
+    (_("Policies for me"), "policies:mine", "patch-check", (Role.ENTERPRISE,)),
+    (_("Import"), "imports:list", "upload", (Role.COMMISSION, Role.STATION)),
     (_("Policies"), "policies:list", "journal-text", None),
     (_("Rules"), "rules:list", "diagram-3", (Role.COMMISSION,)),
     (_("Plans"), "plans:list", "bullseye", (Role.COMMISSION, Role.STATION, Role.UNIT)),
+    (_("My tasks"), "plans:tasks", "list-check", (Role.UNIT,)),
     (_("Audit log"), "core:audit", "clock-history", (Role.COMMISSION,)),
 ]
 
