@@ -41,6 +41,8 @@ _TITLE_IN_BOOK_RE = re.compile(r"印发\s*《([^》\n]{4,80})》")
 _TITLE_WORDS_RE = re.compile(r"规划|计划|要点|方案|报告|意见|纲要|办法|通知|总结")
 _NOISE_LINE_RE = re.compile(
     r"^(当前位置|来源|发布|索\s*引|主题分类|名\s*称|文\s*号|公开|字号|政策$)"
+    # page furniture laid out as a table: "[ 主题分类 ] | 国民经济发展规划、计划 | …"
+    r"|^\[\s|\|"
 )
 
 
@@ -86,7 +88,7 @@ def classify_kind(title: str | None) -> str:
         return KIND_FIVE_YEAR
     if re.search(r"三年行动|行动计划|行动方案", title):
         return KIND_THREE_YEAR
-    if re.search(r"工作要点|工作计划|工作安排|年度计划", title):
+    if re.search(r"工作要点|工作计划|工作安排|工作思路|年度计划", title):
         return KIND_ANNUAL
     if re.search(r"报告|总结", title):
         return KIND_REPORT

@@ -101,6 +101,8 @@ UNITS = (
     "元",
     "万人次",
     "人次",
+    "人年",
+    "家次",
     "万人",
     "万家",
     "万户",
@@ -132,6 +134,7 @@ UNITS = (
     "处",
     "种",
     "门",
+    "期",
     "倍",
     "%",
 )
@@ -148,6 +151,14 @@ QUANTITY_RE = re.compile(
     rf"(?P<more>多|余)?(?P<unit>{_UNIT_RE})?(?P<qual>以上|左右|以内|以下|上下|多)?"
 )
 _IDIOMS = ("千家万户", "千方百计", "百花齐放", "千军万马", "万众一心", "一站式", "一体化")
+# 前40位 / 前十名 / 前3强 are rankings, not amounts of the indicator.
+RANK_UNITS = frozenset({"位", "名"})
+# 四成 is 40 %, but only right after a verb or adverb of amount (达到四成, 增长三成, 近五成):
+# 成 alone is far too common (建成, 成果, 成为).
+CHENG_RE = re.compile(
+    r"(?:达到|达|超过|超|突破|增长|提高|提升|提高到|提升到|增加|占|保持在|约|近|逾)"
+    r"(?P<n>[一二两三四五六七八九])成(?![为果本功效长熟立员])(?P<qual>以上|左右)?"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,7 +193,13 @@ def find_quantities(scan: str, start: int = 0, end: int | None = None) -> list[Q
             continue
         begin = match.start()
         prev = scan[begin - 1] if begin > 0 else ""
+        if prev == "前" and unit in RANK_UNITS:
+            continue  # 跃居全省前40位: a rank
+        if unit == "期" and not _is_arabic(n1):
+            continue  # 二期工程 is a phase; 培训30期 is a count
         if _is_arabic(n1):
+            if prev == "第":
+                continue  # 居全市第5位: an ordinal
             # 5G, PM2.5, v2: a number glued to Latin letters is part of a name.
             if prev.isascii() and (prev.isalnum() or prev == "."):
                 continue
@@ -202,6 +219,13 @@ def find_quantities(scan: str, start: int = 0, end: int | None = None) -> list[Q
         upper = parse_number(match["n2"]) if match["n2"] else None
         qualifier = match["qual"] or match["more"] or ""
         found.append(Quantity(begin, match.end(), value, unit, upper, qualifier))
+    for match in CHENG_RE.finditer(scan, start, end):
+        begin = match.start("n")
+        if any(q.start <= begin < q.end for q in found):
+            continue
+        value = 10.0 * _CN_DIGIT[match["n"]]
+        found.append(Quantity(begin, match.end(), value, "%", None, match["qual"] or ""))
+    found.sort(key=lambda q: q.start)
     return found
 
 

@@ -16,7 +16,8 @@ HEADING_RE = re.compile(
     re.MULTILINE,
 )
 REVIEW_RE = re.compile(
-    r"回顾|成效|成绩|进展情况|完成情况|工作总结|发展基础|现实基础|基础与|现状|主要成就|执行情况|瓶颈|存在的问题"
+    r"回顾|回望|成效|成绩|成就|进展情况|完成情况|基本情况|工作总结|发展基础|现实基础|基础与|现状|"
+    r"执行情况|瓶颈|存在的问题"
 )
 GOAL_RE = re.compile(r"目标|指标")
 
@@ -59,9 +60,14 @@ def find_headings(text: str) -> list[Heading]:
 
 def section_spans(text: str, headings: list[Heading], pattern: re.Pattern[str]):
     """(start, end) spans of sections whose heading matches pattern, up to the next heading of the same or a higher level."""
+    return section_spans_where(text, headings, lambda title: bool(pattern.search(title)))
+
+
+def section_spans_where(text: str, headings: list[Heading], predicate):
+    """(start, end) spans of sections whose heading title satisfies predicate(title)."""
     spans = []
     for index, heading in enumerate(headings):
-        if not pattern.search(heading.title):
+        if not predicate(heading.title):
             continue
         end = len(text)
         for later in headings[index + 1 :]:

@@ -56,6 +56,12 @@ class IndicatorRow:
     target: float | None = None
     target_year: int | None = None
     target_qualifier: str = ""
+    # Header of the baseline column ("2020年", "基期值" …): a year column inside the plan's
+    # period is a milestone target rather than a baseline (targets.py decides).
+    baseline_label: str = ""
+    # Value columns between the baseline and the target (2023年 in 2020年 / 2023年 / 2025年):
+    # (value, year, qualifier) for each, milestones on the way to the target.
+    milestones: list[tuple[float, int | None, str]] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -129,20 +135,20 @@ def _split_unit(name: str) -> tuple[str, str | None]:
     return name, None
 
 
-def _header_at(scan: str, lines, index: int) -> tuple[list[str], list[int], int] | None:
-    """Column kinds and years of a header starting at lines[index], and the index after it."""
+def _header_at(scan: str, lines, index: int):
+    """Column kinds, years and texts of a header starting at lines[index], and the index after it."""
     start, end = lines[index]
     cells = _line_cells(scan, start, end)
     if len(cells) >= 2 and end - start <= 100:
         kinds = [_column_kind(c.text) for c in cells]
         values = kinds.count("value")
         if None not in kinds and values >= 1 and (values >= 2 or "indicator" in kinds):
-            return kinds, [_year(c.text) for c in cells], index + 1
+            return kinds, [_year(c.text) for c in cells], index + 1, [c.text for c in cells]
         return None
     if len(cells) != 1 or _column_kind(cells[0].text) not in ("indicator", "no"):
         return None
     # One header cell per line.
-    kinds, years = [], []
+    kinds, years, texts = [], [], []
     j = index
     while j < len(lines):
         cells = _line_cells(scan, *lines[j])
@@ -154,9 +160,10 @@ def _header_at(scan: str, lines, index: int) -> tuple[list[str], list[int], int]
             break
         kinds.append(kind)
         years.append(_year(cells[0].text))
+        texts.append(cells[0].text)
         j += 1
     if "indicator" in kinds and kinds.count("value") >= 1 and len(kinds) >= 3:
-        return kinds, years, j
+        return kinds, years, j, texts
     return None
 
 
@@ -173,8 +180,20 @@ def _value_columns(kinds: list[str], years: list[int | None]) -> tuple[int | Non
 
 
 def _make_row(
-    name: Cell, unit_text, baseline_cell, target_cell, years, b_idx, t_idx, same_line=False
+    name: Cell,
+    unit_text,
+    baseline_cell,
+    target_cell,
+    years,
+    b_idx,
+    t_idx,
+    same_line=False,
+    *,
+    middle=(),
+    texts=None,
+    contiguous=False,
 ):
+    """One table row; middle holds (column index, cell) of the value columns between baseline and target."""
     indicator, unit = _split_unit(name.text)
     if unit_text:
         unit = unit_text
@@ -182,9 +201,15 @@ def _make_row(
     if baseline_cell is not None:
         row.baseline, b_unit, _ = _parse_value(baseline_cell.text)
         row.baseline_year = years[b_idx]
+        row.baseline_label = texts[b_idx] if texts else ""
         unit = unit or b_unit
+    for col, cell in middle:
+        value, m_unit, qualifier = _parse_value(cell.text)
+        if value is not None:
+            row.milestones.append((value, years[col], qualifier))
+            unit = unit or m_unit
     if target_cell is not None:
-        if same_line and target_cell.start > name.end:
+        if (same_line or contiguous) and target_cell.start > name.end:
             row.end = target_cell.end  # quote the whole row
         row.target, t_unit, row.target_qualifier = _parse_value(target_cell.text)
         row.target_year = years[t_idx]
@@ -210,9 +235,9 @@ def find_indicator_tables(text: str) -> list[IndicatorTable]:
         if header is None:
             index += 1
             continue
-        kinds, years, after = header
+        kinds, years, after, texts = header
         table, index = _read_body(
-            scan, lines, kinds, years, after, one_line_header=after == index + 1
+            scan, lines, kinds, years, after, one_line_header=after == index + 1, texts=texts
         )
         if table is not None and table.rows:
             table.start = start
@@ -236,7 +261,7 @@ def _body_cells(scan: str, lines, after: int) -> tuple[list[Cell], list[int]]:
     return cells, line_of
 
 
-def _read_body(scan, lines, kinds, years, after, *, one_line_header):
+def _read_body(scan, lines, kinds, years, after, *, one_line_header, texts=None):
     cells, line_of = _body_cells(scan, lines, after)
     if not cells:
         return None, after
@@ -245,6 +270,7 @@ def _read_body(scan, lines, kinds, years, after, *, one_line_header):
     unit_idx = kinds.index("unit") if "unit" in kinds else None
     text_cols = sum(1 for k in kinds if k != "value")
     value_cols = [i for i, k in enumerate(kinds) if k == "value"]
+    middle_cols = [i for i in value_cols if i not in (b_idx, t_idx)]
     leading = 0
     while leading < len(cells) and not _is_value(cells[leading].text):
         leading += 1
@@ -258,8 +284,19 @@ def _read_body(scan, lines, kinds, years, after, *, one_line_header):
         if len(values) == count * len(value_cols) and all(_is_value(v.text) for v in values):
             for i, name in enumerate(names):
                 by_col = {col: values[k * count + i] for k, col in enumerate(value_cols)}
+                middle = [(col, by_col[col]) for col in middle_cols]
                 table.rows.append(
-                    _make_row(name, None, by_col.get(b_idx), by_col[t_idx], years, b_idx, t_idx)
+                    _make_row(
+                        name,
+                        None,
+                        by_col.get(b_idx),
+                        by_col[t_idx],
+                        years,
+                        b_idx,
+                        t_idx,
+                        middle=middle,
+                        texts=texts,
+                    )
                 )
             used = leading + len(values)
     else:
@@ -283,6 +320,9 @@ def _read_body(scan, lines, kinds, years, after, *, one_line_header):
                     b_idx,
                     t_idx,
                     same_line=one_line_header,
+                    middle=[(col, chunk[col]) for col in middle_cols],
+                    texts=texts,
+                    contiguous=not one_line_header,
                 )
             )
             pos += width

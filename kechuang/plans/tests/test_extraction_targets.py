@@ -105,9 +105,21 @@ def test_past_years_and_current_state_are_not_targets():
     assert [(t["value"], t["unit"]) for t in extract_targets(text)] == [(5, "家")]
 
 
-def test_year_on_year_comparisons_are_not_targets():
-    text = ANNUAL + "推动企业研发投入较上年增长15%,全年发放科技信贷不少于5亿元。"
+def test_year_on_year_comparisons_outside_goals_are_not_targets():
+    text = (
+        "某区科学技术委员会2024年工作要点\n二、重点工作\n"
+        "企业研发投入较上年增长15%,发放科技信贷不少于5亿元。"
+    )
     assert [(t["value"], t["unit"]) for t in extract_targets(text)] == [(5, "亿元")]
+
+
+def test_year_on_year_growth_in_a_goal_list_is_a_target():
+    # In the goals of a plan, 较上年增长 X% is what the year commits to.
+    text = ANNUAL + "推动企业研发投入较上年增长15%,全年发放科技信贷不少于5亿元。"
+    found = {(t["value"], t["unit"]): t for t in extract_targets(text)}
+    assert set(found) == {(15, "%"), (5, "亿元")}
+    assert found[(15, "%")]["kind"] == "ratio"
+    assert "较上年" not in found[(15, "%")]["indicator"]
 
 
 def test_report_numbers_count_only_with_a_forward_looking_word():
