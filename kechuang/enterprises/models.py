@@ -9,11 +9,13 @@ from __future__ import annotations
 import datetime
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from kechuang.core.models import BusinessModel, Jurisdiction, Role, ScopedQuerySet
+from kechuang.core.validators import validate_uscc
 
 
 def enterprise_scope_q(user, prefix: str = "") -> Q | None:
@@ -27,9 +29,11 @@ def enterprise_scope_q(user, prefix: str = "") -> Q | None:
     if user.is_commission:
         return None
     if user.is_station:
-        path = user.jurisdiction.path
-        return Q(**{f"{prefix}jurisdiction__path__startswith": path}) | Q(
-            **{f"{prefix}park__path__startswith": path}
+        # Ids of the (small) subtree rather than a LIKE over joined paths, so the
+        # database can use the jurisdiction_id / park_id indexes.
+        subtree = Jurisdiction.objects.filter(path__startswith=user.jurisdiction.path).values("pk")
+        return Q(**{f"{prefix}jurisdiction_id__in": subtree}) | Q(
+            **{f"{prefix}park_id__in": subtree}
         )
     if user.role == Role.ENTERPRISE and getattr(user, "enterprise_id", None):
         return Q(**{f"{prefix}id" if prefix else "id": user.enterprise_id})
@@ -44,6 +48,17 @@ class EnterpriseScopedQuerySet(ScopedQuerySet):
     def visible_to(self, user, action: str = "view"):
         q = enterprise_scope_q(user, self.enterprise_prefix)
         return self if q is None else self.filter(q)
+
+
+class StaffOnlyQuerySet(models.QuerySet):
+    """Reference records that staff read and commission staff change."""
+
+    def visible_to(self, user, action: str = "view"):
+        if user is None or not user.is_authenticated or not user.is_active:
+            return self.none()
+        if user.is_commission or (action == "view" and user.is_staff_member):
+            return self
+        return self.none()
 
 
 class Sector(models.Model):
@@ -86,6 +101,21 @@ class ListingStatus(models.TextChoices):
     OVERSEAS = "overseas", _("Listed overseas")
 
 
+class LadderStage(models.TextChoices):
+    """The 科创企业梯队, lowest first; an enterprise sits on the highest stage it reaches."""
+
+    CONTEST = "contest", _("Contest award winner")
+    RISING = "rising", _("Rising enterprise")
+    HTE = "hte", _("High-tech enterprise")
+    LITTLE_GIANT = "little_giant", _("Little giant")
+    LEADER = "leader", _("Industry leader")
+
+
+LADDER_ORDER: dict[str, int] = {"": 0} | {
+    stage: i for i, stage in enumerate(LadderStage.values, start=1)
+}
+
+
 class EnterpriseQuerySet(EnterpriseScopedQuerySet):
     enterprise_prefix = ""
 
@@ -93,10 +123,12 @@ class EnterpriseQuerySet(EnterpriseScopedQuerySet):
 class Enterprise(BusinessModel):
     """A tech enterprise registered in the district: the 科技企业库's system of record."""
 
-    uscc = models.CharField(_("unified social credit code"), max_length=18, unique=True)
+    uscc = models.CharField(
+        _("unified social credit code"), max_length=18, unique=True, validators=[validate_uscc]
+    )
     name = models.CharField(_("name"), max_length=200, db_index=True)
     legal_rep = models.CharField(_("legal representative"), max_length=50, blank=True)
-    registered_on = models.DateField(_("registered on"), null=True, blank=True)
+    registered_on = models.DateField(_("registered on"), null=True, blank=True, db_index=True)
     registered_capital = models.BigIntegerField(
         _("registered capital (yuan)"), null=True, blank=True
     )
@@ -131,7 +163,9 @@ class Enterprise(BusinessModel):
     contact_phone = models.CharField(_("contact mobile"), max_length=20, blank=True)
     contact_email = models.EmailField(_("contact e-mail"), blank=True)
     # Current cultivation-ladder stage, recomputed by enterprises.services.
-    ladder_stage = models.CharField(_("ladder stage"), max_length=16, blank=True, db_index=True)
+    ladder_stage = models.CharField(
+        _("ladder stage"), max_length=16, blank=True, db_index=True, choices=LadderStage.choices
+    )
     # Bumped on every change of the enterprise's own data (incl. qualifications and
     # annual reports) so bulk rule evaluation can re-run only what changed.
     data_changed_at = models.DateTimeField(null=True, blank=True, db_index=True)
@@ -165,9 +199,15 @@ class QualificationType(models.Model):
         _("validity (years)"), null=True, blank=True, help_text=_("Empty: does not expire.")
     )
     description = models.TextField(_("description"), blank=True)
+    is_active = models.BooleanField(
+        _("in use"), default=True, help_text=_("Types no longer awarded stay for history.")
+    )
+    sort_order = models.PositiveSmallIntegerField(_("sort order"), default=100)
+
+    objects = StaffOnlyQuerySet.as_manager()
 
     class Meta:
-        ordering = ["code"]
+        ordering = ["sort_order", "code"]
         verbose_name = _("qualification type")
 
     def __str__(self) -> str:
@@ -209,12 +249,27 @@ class Qualification(BusinessModel):
         ordering = ["-issued_on"]
         verbose_name = _("qualification")
         indexes = [
-            models.Index(fields=["type", "issued_on", "expires_on"]),
+            # Covers `valid_on(D).filter(type=…)` entirely, so the list filter
+            # "qualification valid at D" never touches the table rows.
+            models.Index(
+                fields=["type", "issued_on", "expires_on", "revoked_on", "enterprise"],
+                name="qual_valid_on_idx",
+            ),
             models.Index(fields=["enterprise", "type"]),
+            models.Index(fields=["expires_on"]),
         ]
 
     def __str__(self) -> str:
         return f"{self.enterprise} · {self.type}"
+
+    def clean(self) -> None:
+        errors = {}
+        if self.issued_on and self.expires_on and self.expires_on < self.issued_on:
+            errors["expires_on"] = _("The expiry date is before the issue date.")
+        if self.issued_on and self.revoked_on and self.revoked_on < self.issued_on:
+            errors["revoked_on"] = _("The revocation date is before the issue date.")
+        if errors:
+            raise ValidationError(errors)
 
     def is_valid_on(self, day: datetime.date) -> bool:
         return (
@@ -292,7 +347,245 @@ class AnnualReport(BusinessModel):
         constraints = [
             models.UniqueConstraint(fields=["enterprise", "year"], name="uniq_report_year")
         ]
-        indexes = [models.Index(fields=["year", "revenue"])]
+        indexes = [
+            # Covers the list's metric filters (revenue range, R&D ratio) for one year.
+            models.Index(
+                fields=["year", "revenue", "rd_expense", "status", "enterprise"],
+                name="report_year_metrics_idx",
+            ),
+            models.Index(fields=["year", "enterprise"]),
+        ]
 
     def __str__(self) -> str:
         return f"{self.enterprise} · {self.year}"
+
+
+# ---------------------------------------------------------------------------
+# Cultivation ladder (科创企业梯队)
+# ---------------------------------------------------------------------------
+
+
+class LadderCriteria(BusinessModel):
+    """Thresholds that define 新锐 (rising) and 行业领军 (leader) enterprises.
+
+    Every threshold that is set must hold on the enterprise's latest confirmed
+    annual report (growth is measured against the report of the year before);
+    thresholds left empty are not checked. A stage with no threshold set is
+    never reached, so nobody becomes a leader until staff define what it means.
+    """
+
+    stage = models.CharField(
+        _("stage"),
+        max_length=16,
+        unique=True,
+        choices=[
+            (LadderStage.RISING, LadderStage.RISING.label),
+            (LadderStage.LEADER, LadderStage.LEADER.label),
+        ],
+    )
+    min_revenue = models.BigIntegerField(_("minimum revenue (yuan)"), null=True, blank=True)
+    min_revenue_growth = models.DecimalField(
+        _("minimum revenue growth"),
+        max_digits=7,
+        decimal_places=4,
+        null=True,
+        blank=True,
+        help_text=_("As a fraction: 0.2 means 20 %."),
+    )
+    min_rd_ratio = models.DecimalField(
+        _("minimum R&D expense / revenue"),
+        max_digits=7,
+        decimal_places=4,
+        null=True,
+        blank=True,
+        help_text=_("As a fraction: 0.05 means 5 %."),
+    )
+    min_invention_patents = models.PositiveIntegerField(
+        _("minimum valid invention patents"), null=True, blank=True
+    )
+    requires_hte = models.BooleanField(_("must be a valid high-tech enterprise"), default=False)
+
+    objects = StaffOnlyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["stage"]
+        verbose_name = _("ladder criteria")
+        verbose_name_plural = _("ladder criteria")
+
+    def __str__(self) -> str:
+        return str(self.get_stage_display())
+
+    @property
+    def is_defined(self) -> bool:
+        return any(
+            v is not None
+            for v in (
+                self.min_revenue,
+                self.min_revenue_growth,
+                self.min_rd_ratio,
+                self.min_invention_patents,
+            )
+        )
+
+
+class LadderStageChange(models.Model):
+    """One move of an enterprise on the ladder (written by the recompute, never by hand)."""
+
+    enterprise = models.ForeignKey(
+        Enterprise, on_delete=models.CASCADE, related_name="ladder_changes"
+    )
+    changed_at = models.DateTimeField(_("changed at"), db_index=True)
+    from_stage = models.CharField(_("from"), max_length=16, blank=True, choices=LadderStage.choices)
+    to_stage = models.CharField(_("to"), max_length=16, blank=True, choices=LadderStage.choices)
+    reason = models.CharField(_("reason"), max_length=255, blank=True)
+
+    objects = EnterpriseScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-changed_at", "-id"]
+        verbose_name = _("ladder stage change")
+
+    def __str__(self) -> str:
+        return f"{self.enterprise_id}: {self.from_stage or '-'} → {self.to_stage or '-'}"
+
+
+# ---------------------------------------------------------------------------
+# Watch-lists (拟上市后备库, 百企成长计划 …)
+# ---------------------------------------------------------------------------
+
+
+class WatchList(BusinessModel):
+    """A named list of enterprises followed for a purpose (e.g. 拟上市企业后备库)."""
+
+    code = models.CharField(_("code"), max_length=32, unique=True)
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    purpose = models.TextField(_("purpose"), blank=True)
+
+    objects = StaffOnlyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("watch-list")
+        verbose_name_plural = _("watch-lists")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class WatchListMemberQuerySet(EnterpriseScopedQuerySet):
+    def current(self):
+        return self.filter(removed_on__isnull=True)
+
+
+class WatchListMember(BusinessModel):
+    """An enterprise's stay on a watch-list; removal closes the row (history is kept)."""
+
+    watch_list = models.ForeignKey(
+        WatchList, verbose_name=_("watch-list"), on_delete=models.CASCADE, related_name="members"
+    )
+    enterprise = models.ForeignKey(
+        Enterprise,
+        verbose_name=_("enterprise"),
+        on_delete=models.CASCADE,
+        related_name="watch_memberships",
+    )
+    reason = models.CharField(_("reason"), max_length=255, blank=True)
+    added_on = models.DateField(_("added on"))
+    removed_on = models.DateField(_("removed on"), null=True, blank=True)
+    removal_reason = models.CharField(_("reason for removal"), max_length=255, blank=True)
+
+    objects = WatchListMemberQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-added_on", "-id"]
+        verbose_name = _("watch-list member")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["watch_list", "enterprise"],
+                condition=Q(removed_on__isnull=True),
+                name="uniq_current_watch_member",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.watch_list} · {self.enterprise}"
+
+
+# ---------------------------------------------------------------------------
+# Visits (走访) and the issues raised (诉求)
+# ---------------------------------------------------------------------------
+
+
+class Visit(BusinessModel):
+    """A visit to an enterprise by station or commission staff."""
+
+    enterprise = models.ForeignKey(
+        Enterprise, verbose_name=_("enterprise"), on_delete=models.CASCADE, related_name="visits"
+    )
+    visited_on = models.DateField(_("visited on"))
+    staff = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("visiting staff"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    participants = models.CharField(_("participants"), max_length=255, blank=True)
+    station = models.ForeignKey(
+        Jurisdiction,
+        verbose_name=_("station"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    summary = models.TextField(_("summary"), blank=True)
+
+    objects = EnterpriseScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-visited_on", "-id"]
+        verbose_name = _("visit")
+
+    def __str__(self) -> str:
+        return f"{self.enterprise} · {self.visited_on}"
+
+
+class IssueStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    IN_PROGRESS = "in_progress", _("In progress")
+    CLOSED = "closed", _("Closed")
+
+
+class VisitIssueQuerySet(EnterpriseScopedQuerySet):
+    def overdue(self, day: datetime.date):
+        return self.exclude(status=IssueStatus.CLOSED).filter(due_on__lt=day)
+
+
+class VisitIssue(BusinessModel):
+    """A need raised during a visit (诉求), followed up until closed."""
+
+    visit = models.ForeignKey(Visit, on_delete=models.CASCADE, related_name="issues")
+    # Denormalised from the visit so scoping and overdue lists need no extra join.
+    enterprise = models.ForeignKey(
+        Enterprise, verbose_name=_("enterprise"), on_delete=models.CASCADE, related_name="issues"
+    )
+    category = models.CharField(_("category"), max_length=50, blank=True)
+    description = models.TextField(_("issue raised"))
+    status = models.CharField(
+        _("status"), max_length=16, choices=IssueStatus.choices, default=IssueStatus.OPEN
+    )
+    due_on = models.DateField(_("due on"), null=True, blank=True)
+    closed_on = models.DateField(_("closed on"), null=True, blank=True)
+    follow_up = models.TextField(_("follow-up"), blank=True)
+
+    objects = VisitIssueQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["due_on", "id"]
+        verbose_name = _("visit issue")
+        indexes = [models.Index(fields=["status", "due_on"])]
+
+    def __str__(self) -> str:
+        return f"{self.enterprise} · {self.description[:30]}"

@@ -1,7 +1,6 @@
 """Builders for enterprise records, with valid credit codes."""
 
 import datetime
-import random
 
 import factory
 
@@ -12,23 +11,10 @@ from kechuang.enterprises.models import (
     Qualification,
     QualificationLevel,
     QualificationType,
+    Visit,
+    VisitIssue,
 )
-
-_USCC_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
-_USCC_WEIGHTS = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28]
-_ORG_WEIGHTS = [3, 7, 9, 10, 5, 8, 4, 2]
-
-
-def make_uscc(n: int) -> str:
-    """A syntactically valid 统一社会信用代码 built from a number (GB 32100-2015)."""
-    rnd = random.Random(n)
-    body = "".join(rnd.choice("0123456789") for _ in range(8))
-    org_sum = sum(int(c) * w for c, w in zip(body, _ORG_WEIGHTS, strict=True))
-    org_check = 11 - org_sum % 11
-    org_digit = {10: "X", 11: "0"}.get(org_check, str(org_check))
-    head = "91310112" + body + org_digit
-    total = sum(_USCC_CHARS.index(c) * w for c, w in zip(head, _USCC_WEIGHTS, strict=True))
-    return head + _USCC_CHARS[(31 - total % 31) % 31]
+from kechuang.enterprises.uscc import make_uscc  # noqa: F401 (re-exported for other tests)
 
 
 class EnterpriseFactory(factory.django.DjangoModelFactory):
@@ -72,3 +58,26 @@ class AnnualReportFactory(factory.django.DjangoModelFactory):
     rd_expense = 2_000_000
     staff = 80
     tech_staff = 25
+
+
+class VisitFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Visit
+
+    enterprise = factory.SubFactory(EnterpriseFactory)
+    visited_on = datetime.date(2026, 3, 1)
+
+
+class VisitIssueFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = VisitIssue
+
+    visit = factory.SubFactory(VisitFactory)
+    enterprise = factory.SelfAttribute("visit.enterprise")
+    description = "需要人才公寓"
+    due_on = datetime.date(2026, 4, 1)
+
+
+def qtype(code: str) -> QualificationType:
+    """A seeded qualification type (migration 0003) by its stable code."""
+    return QualificationType.objects.get(code=code)

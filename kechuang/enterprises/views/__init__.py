@@ -1,0 +1,1 @@
+"""Enterprise pages, split by topic: the register (list/export/profile), records, settings."""
