@@ -46,7 +46,8 @@ class Command(BaseCommand):
                 ctx.log(f"  {config.label}: {time.perf_counter() - started:.1f} s")
         self.stdout.write(
             self.style.SUCCESS(
-                "Demo data ready. Log in with user 'officer' (commission), 'station' (town "
-                f"station), 'enterprise' (enterprise user) or 'admin'; password: {DEMO_PASSWORD}"
+                "Demo data ready. Log in as 'officer' (commission staff), 'station' (莘庄镇 "
+                "service station), 'enterprise' (an enterprise user), 'unit' (a responsible "
+                f"unit), 'expert' or 'admin'; password: {DEMO_PASSWORD}"
             )
         )
