@@ -16,13 +16,13 @@ A computed indicator's `source` is a small JSON spec:
 `filter` narrows the enterprises: {"jurisdiction": "<code>"} (that node's subtree, by
 town or park), {"sector": "<code>"}, {"qualification": "<code>"} (holding a valid one on
 the date). Metric names are the rules library's variable codes (revenue, rd_expense,
-tech_staff …); when kechuang.rules exposes its bulk DB loader, `_sum_group` can read
-the same columns through it instead of its own grouped query.
+tech_staff …).
 
-`compute(specs, dates)` answers every (spec, date) pair with one grouped query per
-source table and filter signature, not one query per indicator. Results are cached per
-(spec, date) under a data version (see `data_version`); docs/plans.md explains the
-invalidation.
+`compute(specs, dates)` answers every (spec, date) pair by reading each source table it
+needs once (only the needed qualification types, metrics and years; see columnar.py) into
+NumPy arrays and counting/summing with vectorised masks, not one query per indicator.
+Figures are cached per (leaf spec, date) under the versions of the tables the leaf reads
+(see `data_versions`, `leaf_tables`); docs/plans.md explains the invalidation.
 """
 
 from __future__ import annotations
@@ -30,12 +30,12 @@ from __future__ import annotations
 import datetime
 import hashlib
 import json
-from collections import defaultdict
 from collections.abc import Iterable
 
+import numpy as np
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import Count, F, Q, Sum
+from django.db.models import Q
 
 from kechuang.core.models import Jurisdiction
 from kechuang.enterprises.models import (
@@ -45,6 +45,7 @@ from kechuang.enterprises.models import (
     Qualification,
     QualificationType,
 )
+from kechuang.plans import columnar
 
 AGGREGATES = ("count_valid", "count_issued", "count_enterprises", "sum", "ratio")
 STOCK_AGGREGATES = ("count_valid", "count_enterprises")
@@ -133,27 +134,46 @@ def default_scale(spec: dict, unit: str) -> float:
 
 # ---------------------------------------------------------------------------
 # Data version: the cache key part that changes when the registers change
+
+# ---------------------------------------------------------------------------
+# Data versions, one per source table
 # ---------------------------------------------------------------------------
 
-_COUNTER_KEY = "plans:data-counter"
+TABLES = ("enterprise", "qual", "report")
+_COUNTER_KEY = "plans:data-counter:{}"
 
 
-def bump_data_version() -> None:
-    """Invalidate every cached aggregate (called by signals and by bulk writers)."""
-    try:
-        cache.incr(_COUNTER_KEY)
-    except ValueError:
-        cache.set(_COUNTER_KEY, 1, None)
+def _table_of(table) -> list[str]:
+    if table is None:
+        return list(TABLES)
+    if isinstance(table, str):
+        return [table]
+    name = getattr(table, "_meta", None) and table._meta.model_name
+    mapping = {"enterprise": "enterprise", "qualification": "qual", "annualreport": "report"}
+    return [mapping.get(name, "enterprise")]  # sectors' through model → enterprise
 
 
-def data_version() -> str:
-    """Counter bumped on every save/delete, plus a cheap fingerprint of the three tables.
+def bump_data_version(table=None) -> None:
+    """Invalidate cached figures read from `table` ("enterprise", "qual", "report" or a model
+    class); None bumps all three. Called by signals (PlansConfig.ready) and by bulk writers."""
+    for name in _table_of(table):
+        key = _COUNTER_KEY.format(name)
+        try:
+            cache.incr(key)
+        except ValueError:
+            cache.set(key, 1, None)
 
-    The fingerprint (row counts, highest ids, latest Enterprise.data_changed_at) catches
-    bulk_create and deletes that bypass signals, and changes made by another process
-    whose cache is not shared.
+
+def data_versions() -> dict[str, str]:
+    """{table: version}: the table's counter (bumped on save/delete) plus a cheap fingerprint.
+
+    One query: row count and highest id of qualifications and of annual reports; the
+    enterprise count and latest `Enterprise.data_changed_at` (which the enterprise services
+    bump on every change of an enterprise's data, its qualifications and reports included).
+    The fingerprint catches bulk_create and deletes that bypass signals, and changes made by
+    another process whose cache is not shared.
     """
-    counter = cache.get(_COUNTER_KEY) or 0
+    counters = cache.get_many([_COUNTER_KEY.format(t) for t in TABLES])
     ent = Enterprise._meta.db_table
     qual = Qualification._meta.db_table
     rep = AnnualReport._meta.db_table
@@ -164,12 +184,36 @@ def data_version() -> str:
             f" (SELECT COUNT(*) FROM {rep}), (SELECT MAX(id) FROM {rep})"
         )
         row = cursor.fetchone()
-    raw = f"{counter}|" + "|".join(str(v) for v in row)
-    return hashlib.sha1(raw.encode(), usedforsecurity=False).hexdigest()[:12]
+    out = {}
+    for i, table in enumerate(TABLES):
+        raw = f"{counters.get(_COUNTER_KEY.format(table), 0)}|{row[2 * i]}|{row[2 * i + 1]}"
+        out[table] = hashlib.sha1(raw.encode(), usedforsecurity=False).hexdigest()[:10]
+    return out
+
+
+def data_version() -> str:
+    """One version over all three tables (changes when any of them does)."""
+    return "-".join(data_versions()[t] for t in TABLES)
+
+
+def leaf_tables(leaf: dict) -> tuple[str, ...]:
+    """The tables a (non-ratio) spec reads, hence whose versions its cached figures carry."""
+    flt = leaf.get("filter", {})
+    tables = {
+        "count_valid": {"qual"},
+        "count_issued": {"qual"},
+        "sum": {"report"},
+        "count_enterprises": {"enterprise"},
+    }[leaf["aggregate"]]
+    if "jurisdiction" in flt or "sector" in flt:
+        tables.add("enterprise")
+    if "qualification" in flt:
+        tables.add("qual")
+    return tuple(t for t in TABLES if t in tables)
 
 
 # ---------------------------------------------------------------------------
-# Set-at-a-time computation
+# Set-at-a-time computation over NumPy arrays
 # ---------------------------------------------------------------------------
 
 
@@ -207,15 +251,6 @@ class _Resolver:
         return [self.types[c] for c in codes if c in self.types]
 
 
-def valid_q(day: datetime.date, prefix: str = "") -> Q:
-    """Qualification.objects.valid_on as a Q, usable inside aggregate filters."""
-    return (
-        Q(**{f"{prefix}issued_on__lte": day})
-        & (Q(**{f"{prefix}expires_on__isnull": True}) | Q(**{f"{prefix}expires_on__gte": day}))
-        & (Q(**{f"{prefix}revoked_on__isnull": True}) | Q(**{f"{prefix}revoked_on__gt": day}))
-    )
-
-
 def _enterprise_filter(flt: dict, res: _Resolver, prefix: str) -> Q:
     """The date-independent part of a filter, as a Q over `prefix` (path to Enterprise)."""
     q = Q()
@@ -229,234 +264,271 @@ def _enterprise_filter(flt: dict, res: _Resolver, prefix: str) -> Q:
     return q
 
 
-def _holding_q(flt: dict, res: _Resolver, day: datetime.date, field: str) -> Q:
-    """Enterprises holding the filter's qualification on `day` (date-dependent part)."""
-    if "qualification" not in flt:
-        return Q()
-    ids = Qualification.objects.filter(
-        valid_q(day), type_id__in=res.type_ids([flt["qualification"]])
-    ).values("enterprise_id")
-    return Q(**{f"{field}__in": ids})
+_NEVER = 2**40  # an expiry / revocation day that never comes (NULL)
 
 
-def _place_groups(flt_leaves, res) -> tuple[dict, bool]:
-    """Jurisdiction filters are answered from one query grouped by (town, park), not one per place."""
-    paths = {}
-    for leaf in flt_leaves:
-        code = leaf.get("filter", {}).get("jurisdiction")
-        if code:
-            paths[code] = res.paths.get(code, "/nonexistent/")
-    return paths, bool(paths)
+class _Registers:
+    """The columns the leaves need, each source table read once (see columnar.py).
 
+    Everything is brought to one axis, the enterprise: a qualification type held on a date, a
+    year's metric, a filter, are each a vector over enterprises, and a figure is a masked
+    count or sum of such a vector. An enterprise sits in one town and at most one park, so a
+    jurisdiction filter is a mask too.
+    """
 
-def _place_ids(paths: dict) -> dict[str, set[int]]:
-    if not paths:
-        return {}
-    nodes = list(Jurisdiction.objects.values_list("id", "path"))
-    return {code: {pk for pk, p in nodes if p.startswith(path)} for code, path in paths.items()}
-
-
-def _fold(rows, leaves, key_of, places, value_of, dates, *, additive=True) -> dict:
-    """Sum grouped rows into each leaf's figure, keeping rows inside the leaf's jurisdiction."""
-    out = {}
-    for leaf in leaves:
-        code = leaf.get("filter", {}).get("jurisdiction")
-        inside = places.get(code) if code else None
-        for j, day in enumerate(dates):
-            total, seen = 0, False
-            for row in rows:
-                if inside is not None and not (row["j"] in inside or row["p"] in inside):
-                    continue
-                value = value_of(row, leaf, j, day)
-                if value is not None:
-                    total += value
-                    seen = True
-            out[(key_of(leaf), day)] = total if seen else None
-    return out
-
-
-def _alias(i: int, j: int) -> str:
-    return f"a{i}_{j}"
-
-
-def _qual_group(leaves, flt, dates, res) -> dict:
-    """count_valid / count_issued leaves sharing a filter (jurisdiction aside): one grouped query."""
-    paths, by_place = _place_groups(leaves, res)
-    flt = {k: v for k, v in flt.items() if k != "jurisdiction"}
-    kinds = {}
-    for leaf in leaves:
-        kinds[(leaf["aggregate"], tuple(leaf["qualification"]))] = leaf
-    variants = list(kinds)
-    annotations = {}
-    for i, (agg, codes) in enumerate(variants):
-        type_q = Q(type_id__in=res.type_ids(list(codes)))
-        for j, day in enumerate(dates):
-            if agg == "count_valid":
-                when = valid_q(day)
-            else:
-                when = Q(issued_on__gte=datetime.date(day.year, 1, 1), issued_on__lte=day)
-            when &= type_q & _holding_q(flt, res, day, "enterprise_id")
-            annotations[_alias(i, j)] = Count("enterprise_id", distinct=True, filter=when)
-    all_types = sorted({t for _, codes in variants for t in res.type_ids(list(codes))})
-    qs = Qualification.objects.filter(
-        _enterprise_filter(flt, res, "enterprise__"), type_id__in=all_types
-    )
-    if by_place:
-        # Each enterprise sits in exactly one (town, park) pair, so distinct counts add up.
-        rows = list(
-            qs.values(j=F("enterprise__jurisdiction_id"), p=F("enterprise__park_id")).annotate(
-                **annotations
+    def __init__(self, leaves: list[dict], dates: list[datetime.date], res: _Resolver):
+        self.res = res
+        codes: set[str] = set()
+        self.metrics: set[str] = set()
+        need_ent = need_registered = False
+        for leaf in leaves:
+            flt = leaf.get("filter", {})
+            codes.update(leaf.get("qualification", []))
+            if "qualification" in flt:
+                codes.add(flt["qualification"])
+            if leaf["aggregate"] == "sum":
+                self.metrics.add(leaf["metric"])
+            need_registered |= leaf["aggregate"] == "count_enterprises"
+            need_ent |= "jurisdiction" in flt or "sector" in flt
+        type_ids = sorted(set(res.type_ids(sorted(codes))))
+        years = sorted({d.year for d in dates})
+        row_ents = []
+        self.qual = None
+        if type_ids:
+            self.qual = columnar.load(
+                Qualification._meta.db_table,
+                {
+                    "enterprise_id": "id",
+                    "type_id": "id",
+                    "issued_on": "date",
+                    "expires_on": "date",
+                    "revoked_on": "date",
+                },
+                where=f"type_id IN ({', '.join(['%s'] * len(type_ids))})",
+                params=type_ids,
             )
-        )
-    else:
-        rows = [qs.aggregate(**annotations)] if annotations else []
-        for row in rows:
-            row["j"] = row["p"] = None
-    index = {v: i for i, v in enumerate(variants)}
-    places = _place_ids(paths)
+            for col in ("expires_on", "revoked_on"):
+                arr = self.qual[col]
+                arr[arr < 0] = _NEVER
+            row_ents.append(self.qual["enterprise_id"])
+        self.report = None
+        if self.metrics:
+            self.report = columnar.load(
+                AnnualReport._meta.db_table,
+                {
+                    "enterprise_id": "id",
+                    "year": "id",
+                    **dict.fromkeys(sorted(self.metrics), "int"),
+                },
+                # "+year": SQLite would otherwise walk the (year, …) index and fetch most rows
+                # one by one, 4× slower than scanning the table.
+                where=f"{'+' if connection.vendor == 'sqlite' else ''}year"
+                f" IN ({', '.join(['%s'] * len(years))})",
+                params=years,
+            )
+            row_ents.append(self.report["enterprise_id"])
+        if need_ent or need_registered:
+            self.ent = columnar.load(
+                Enterprise._meta.db_table,
+                {"id": "id", "jurisdiction_id": "id", "park_id": "id"}
+                | ({"registered_on": "date"} if need_registered else {}),
+            )
+            order = np.argsort(self.ent["id"], kind="stable")
+            self.ent = {k: v[order] for k, v in self.ent.items()}
+            self.ids = self.ent["id"]
+        else:
+            self.ent = None
+            self.ids = np.unique(np.concatenate(row_ents)) if row_ents else np.empty(0, np.int64)
+        self.n = len(self.ids)
+        # Row → enterprise position; rows of an enterprise not in the universe are dropped.
+        for rows in (self.qual, self.report):
+            if rows is None:
+                continue
+            pos = np.searchsorted(self.ids, rows["enterprise_id"])
+            pos[pos >= self.n] = 0
+            found = self.ids[pos] == rows["enterprise_id"] if self.n else pos < 0
+            for k in list(rows):
+                rows[k] = rows[k][found]
+            rows["e"] = pos[found]
+        self._memo: dict = {}
 
-    def value_of(row, leaf, j, day):
-        return row.get(_alias(index[(leaf["aggregate"], tuple(leaf["qualification"]))], j)) or 0
+    def _memoised(self, key, fn):
+        if key not in self._memo:
+            self._memo[key] = fn()
+        return self._memo[key]
 
-    return _fold(rows, leaves, spec_key, places, value_of, dates)
+    # --- vectors over enterprises -------------------------------------------------------
+
+    def _scatter(self, row_mask: np.ndarray) -> np.ndarray:
+        out = np.zeros(self.n, dtype=bool)
+        out[self.qual["e"][row_mask]] = True
+        return out
+
+    def held(self, codes: tuple[str, ...], day: datetime.date) -> np.ndarray:
+        """Enterprises holding a valid certificate of one of these types on `day`."""
+
+        def fn():
+            ids = self.res.type_ids(list(codes))
+            if not ids or self.qual is None:
+                return np.zeros(self.n, dtype=bool)
+            d, q = columnar.day_number(day), self.qual
+            mask = (
+                np.isin(q["type_id"], ids)
+                & (q["issued_on"] <= d)
+                & (q["expires_on"] >= d)
+                & (q["revoked_on"] > d)
+            )
+            return self._scatter(mask)
+
+        return self._memoised(("held", codes, day), fn)
+
+    def issued(self, codes: tuple[str, ...], day: datetime.date) -> np.ndarray:
+        """Enterprises issued a certificate of one of these types from 1 January to `day`."""
+
+        def fn():
+            ids = self.res.type_ids(list(codes))
+            if not ids or self.qual is None:
+                return np.zeros(self.n, dtype=bool)
+            q = self.qual
+            mask = (
+                np.isin(q["type_id"], ids)
+                & (q["issued_on"] >= columnar.day_number(datetime.date(day.year, 1, 1)))
+                & (q["issued_on"] <= columnar.day_number(day))
+            )
+            return self._scatter(mask)
+
+        return self._memoised(("issued", codes, day), fn)
+
+    def registered(self, day: datetime.date) -> np.ndarray:
+        reg = self.ent["registered_on"]
+        return (reg < 0) | (reg <= columnar.day_number(day))
+
+    def metric(self, name: str, year: int) -> tuple[np.ndarray, np.ndarray]:
+        """(values, reported) over enterprises for one year; reported = a non-NULL value."""
+
+        def fn():
+            r = self.report
+            rows = self._memoised(("year", year), lambda: np.flatnonzero(r["year"] == year))
+            col, ents = r[name][rows], r["e"][rows]
+            mask = col != columnar.NULL
+            values = np.zeros(self.n, dtype=np.int64)
+            values[ents[mask]] = col[mask]  # one report per enterprise and year (unique)
+            reported = np.zeros(self.n, dtype=bool)
+            reported[ents[mask]] = True
+            return values, reported
+
+        return self._memoised(("metric", name, year), fn)
+
+    def place(self, code: str) -> np.ndarray:
+        def fn():
+            path = self.res.paths.get(code)
+            tree = self._memoised(
+                "tree", lambda: list(Jurisdiction.objects.values_list("id", "path"))
+            )
+            nodes = [pk for pk, p in tree if path and p.startswith(path)]
+            return np.isin(self.ent["jurisdiction_id"], nodes) | np.isin(self.ent["park_id"], nodes)
+
+        return self._memoised(("place", code), fn)
+
+    def sector(self, code: str) -> np.ndarray:
+        def fn():
+            through = Enterprise.sectors.through
+            ids = list(
+                through.objects.filter(sector__code=code).values_list("enterprise_id", flat=True)
+            )
+            return np.isin(self.ids, ids)
+
+        return self._memoised(("sector", code), fn)
+
+    def where(self, flt: dict, holding_day: datetime.date) -> np.ndarray | None:
+        """The filter as a mask over enterprises (None: no filter)."""
+        mask = None
+        if "jurisdiction" in flt:
+            mask = self.place(flt["jurisdiction"])
+        if "sector" in flt:
+            m = self.sector(flt["sector"])
+            mask = m if mask is None else mask & m
+        if "qualification" in flt:
+            m = self.held((flt["qualification"],), holding_day)
+            mask = m if mask is None else mask & m
+        return mask
+
+    # --- figures ------------------------------------------------------------------------
+
+    def value(self, leaf: dict, day: datetime.date):
+        agg, flt = leaf["aggregate"], leaf.get("filter", {})
+        if agg == "sum":
+            # Holding a qualification is judged at the end of the report's year.
+            mask = self.where(flt, datetime.date(day.year, 12, 31))
+            values, reported = self.metric(leaf["metric"], day.year)
+            if mask is not None:
+                reported = reported & mask
+            return int(values[reported].sum()) if reported.any() else None
+        if agg == "count_enterprises":
+            counted = self.registered(day)
+        elif agg == "count_valid":
+            counted = self.held(tuple(leaf["qualification"]), day)
+        else:
+            counted = self.issued(tuple(leaf["qualification"]), day)
+        mask = self.where(flt, day)
+        return int(np.count_nonzero(counted if mask is None else counted & mask))
 
 
-def _sum_group(leaves, flt, dates, res) -> dict:
-    """sum leaves sharing a filter (jurisdiction aside): one query grouped by year (and place)."""
-    paths, by_place = _place_groups(leaves, res)
-    flt = {k: v for k, v in flt.items() if k != "jurisdiction"}
-    years = sorted({d.year for d in dates})
-    metrics = sorted({leaf["metric"] for leaf in leaves})
-    base = AnnualReport.objects.filter(_enterprise_filter(flt, res, "enterprise__"), year__in=years)
-    group = (
-        {"j": F("enterprise__jurisdiction_id"), "p": F("enterprise__park_id")} if by_place else {}
-    )
-    if "qualification" in flt:
-        # The holding condition depends on the date, so each year gets its own columns.
-        annotations = {}
-        for y in years:
-            when = Q(year=y) & _holding_q(flt, res, datetime.date(y, 12, 31), "enterprise_id")
-            annotations[f"n_{y}"] = Count("id", filter=when)
-            for m in metrics:
-                annotations[f"{m}_{y}"] = Sum(m, filter=when)
-        raw = (
-            list(base.values(**group).annotate(**annotations))
-            if group
-            else [base.aggregate(**annotations)]
-        )
-        rows = []
-        for r in raw:
-            for y in years:
-                rows.append(
-                    {
-                        "j": r.get("j"),
-                        "p": r.get("p"),
-                        "year": y,
-                        "n": r[f"n_{y}"],
-                        **{m: r[f"{m}_{y}"] for m in metrics},
-                    }
-                )
-    else:
-        rows = list(
-            base.values("year", **group).annotate(n=Count("id"), **{m: Sum(m) for m in metrics})
-        )
-        for r in rows:
-            r.setdefault("j", None)
-            r.setdefault("p", None)
-    places = _place_ids(paths)
-
-    def value_of(row, leaf, j, day):
-        if row["year"] != day.year or not row["n"]:
-            return None
-        return row.get(leaf["metric"])
-
-    return _fold(rows, leaves, spec_key, places, value_of, dates)
+def compute_leaves(leaves: list[dict], dates: list[datetime.date], res=None) -> dict:
+    """{(spec_key, date): raw value} for non-ratio specs: each table read once, then NumPy."""
+    if not leaves or not dates:
+        return {}
+    regs = _Registers(leaves, dates, res or _Resolver(leaves))
+    return {(spec_key(leaf), day): regs.value(leaf, day) for leaf in leaves for day in dates}
 
 
-def _enterprise_group(leaves, flt, dates, res) -> dict:
-    paths, by_place = _place_groups(leaves, res)
-    flt = {k: v for k, v in flt.items() if k != "jurisdiction"}
-    annotations = {}
-    for j, day in enumerate(dates):
-        when = (Q(registered_on__isnull=True) | Q(registered_on__lte=day)) & _holding_q(
-            flt, res, day, "id"
-        )
-        annotations[f"d{j}"] = Count("id", filter=when, distinct="sector" in flt)
-    qs = Enterprise.objects.filter(_enterprise_filter(flt, res, ""))
-    if by_place:
-        rows = list(qs.values(j=F("jurisdiction_id"), p=F("park_id")).annotate(**annotations))
-    else:
-        rows = [qs.aggregate(**annotations) | {"j": None, "p": None}]
-    places = _place_ids(paths)
-    return _fold(rows, leaves, spec_key, places, lambda row, leaf, j, day: row[f"d{j}"] or 0, dates)
+def _combine(spec: dict, day: datetime.date, leaf_values: dict):
+    if spec["aggregate"] != "ratio":
+        return leaf_values.get((spec_key(spec), day))
+    num = leaf_values.get((spec_key(spec["numerator"]), day))
+    den = leaf_values.get((spec_key(spec["denominator"]), day))
+    return (num / den) if num is not None and den else None
 
 
-_TABLE = {
-    "count_valid": ("qual", _qual_group),
-    "count_issued": ("qual", _qual_group),
-    "sum": ("report", _sum_group),
-    "count_enterprises": ("enterprise", _enterprise_group),
-}
+def _unique_leaves(specs: list[dict]) -> dict[str, dict]:
+    return {spec_key(leaf): leaf for spec in specs for leaf in _leaves(spec)}
 
 
 def compute_raw(specs: list[dict], dates: list[datetime.date]) -> dict:
     """{(spec_key, date): raw value} for every spec and date, uncached, set-at-a-time."""
-    res = _Resolver(specs)
-    groups: dict = defaultdict(dict)
-    for spec in specs:
-        for leaf in _leaves(spec):
-            table, _fn = _TABLE[leaf["aggregate"]]
-            # Leaves differing only by jurisdiction share one query grouped by place.
-            rest = {k: v for k, v in leaf.get("filter", {}).items() if k != "jurisdiction"}
-            sig = (table, json.dumps(rest, sort_keys=True))
-            groups[sig][spec_key(leaf)] = leaf
-    leaf_values: dict = {}
-    for (table, sig), leaves in groups.items():
-        fn = {"qual": _qual_group, "report": _sum_group, "enterprise": _enterprise_group}[table]
-        leaf_values.update(fn(list(leaves.values()), json.loads(sig), dates, res))
-    out = {}
-    for spec in specs:
-        key = spec_key(spec)
-        for day in dates:
-            if spec["aggregate"] == "ratio":
-                num = leaf_values.get((spec_key(spec["numerator"]), day))
-                den = leaf_values.get((spec_key(spec["denominator"]), day))
-                out[(key, day)] = (num / den) if num is not None and den else None
-            else:
-                out[(key, day)] = leaf_values.get((key, day))
-    return out
+    leaves = list(_unique_leaves(specs).values())
+    leaf_values = compute_leaves(leaves, dates, _Resolver(specs))
+    return {(spec_key(s), d): _combine(s, d, leaf_values) for s in specs for d in dates}
 
 
-def compute(specs: list[dict], dates: list[datetime.date], *, version: str | None = None) -> dict:
-    """Cached `compute_raw`: only the (spec, date) pairs missing from the cache are computed."""
+def compute(
+    specs: list[dict], dates: list[datetime.date], *, versions: dict[str, str] | None = None
+) -> dict:
+    """Cached `compute_raw`: figures are cached per (leaf, date) under the versions of the
+    tables the leaf reads; only the leaves missing from the cache are computed."""
     specs = list({spec_key(s): s for s in specs}.values())
     dates = sorted(set(dates))
     if not specs or not dates:
         return {}
-    version = version or data_version()
-    keys = {
-        (spec_key(s), d): f"plans:agg:{version}:{spec_key(s)}:{d.isoformat()}"
-        for s in specs
-        for d in dates
-    }
-    cached = cache.get_many(list(keys.values()))
-    out, missing_specs, missing_dates = {}, {}, set()
-    for spec in specs:
+    versions = versions or data_versions()
+    leaves = _unique_leaves(specs)
+    keys = {}
+    for key, leaf in leaves.items():
+        stamp = ".".join(versions[t] for t in leaf_tables(leaf))
         for day in dates:
-            ck = keys[(spec_key(spec), day)]
-            if ck in cached:
-                value = cached[ck]
-                out[(spec_key(spec), day)] = None if value == _MISSING else value
-            else:
-                missing_specs[spec_key(spec)] = spec
-                missing_dates.add(day)
-    if missing_specs:
-        fresh = compute_raw(list(missing_specs.values()), sorted(missing_dates))
-        to_cache = {}
-        for pair, value in fresh.items():
-            if pair in out:
-                continue
-            out[pair] = value
-            to_cache[keys[pair]] = _MISSING if value is None else value
-        cache.set_many(to_cache, CACHE_TIMEOUT)
-    return out
+            keys[(key, day)] = f"plans:agg:{stamp}:{key}:{day.isoformat()}"
+    cached = cache.get_many(list(keys.values()))
+    leaf_values, missing = {}, {}
+    for pair, ck in keys.items():
+        if ck in cached:
+            leaf_values[pair] = None if cached[ck] == _MISSING else cached[ck]
+        else:
+            missing[pair[0]] = leaves[pair[0]]
+    if missing:
+        # Every date of a missing leaf is recomputed: one pass costs the same for 1 or 5 dates.
+        fresh = compute_leaves(list(missing.values()), dates, _Resolver(missing.values()))
+        leaf_values.update(fresh)
+        cache.set_many(
+            {keys[pair]: _MISSING if v is None else v for pair, v in fresh.items()}, CACHE_TIMEOUT
+        )
+    return {(spec_key(s), d): _combine(s, d, leaf_values) for s in specs for d in dates}

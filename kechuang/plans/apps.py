@@ -15,12 +15,14 @@ class PlansConfig(AppConfig):
         from kechuang.enterprises.models import AnnualReport, Enterprise, Qualification
         from kechuang.plans.aggregates import bump_data_version
 
-        def bump(**kwargs):
-            bump_data_version()
+        def bump(sender, **kwargs):
+            bump_data_version(sender)  # per table: a new report keeps qualification figures
 
         for model in (Enterprise, Qualification, AnnualReport):
-            post_save.connect(bump, sender=model, dispatch_uid=f"plans-bump-save-{model.__name__}")
-            post_delete.connect(bump, sender=model, dispatch_uid=f"plans-bump-del-{model.__name__}")
+            # weak=False: `bump` is local to ready(); a weak reference let it be collected.
+            uid = f"plans-bump-{{}}-{model.__name__}"
+            post_save.connect(bump, sender=model, weak=False, dispatch_uid=uid.format("save"))
+            post_delete.connect(bump, sender=model, weak=False, dispatch_uid=uid.format("del"))
         m2m_changed.connect(
-            bump, sender=Enterprise.sectors.through, dispatch_uid="plans-bump-sectors"
+            bump, sender=Enterprise.sectors.through, weak=False, dispatch_uid="plans-bump-sectors"
         )

@@ -1,8 +1,9 @@
 """Actual values, history, target path and status of indicators, for many indicators at once.
 
 `evaluate(indicators)` runs one `aggregates.compute` call for every computed indicator
-(one grouped query per source table, cached) and one query for the reports of the
-reported ones, then applies the pure rules of kechuang/plans/status.py.
+(each source table read once into NumPy arrays, figures cached per table version) and one
+query for the reports of the reported ones, then applies the pure rules of
+kechuang/plans/status.py.
 """
 
 from __future__ import annotations
