@@ -307,23 +307,56 @@ def _spreadsheet_grid(
             code="corrupt",
         ) from None
     merged = list(worksheet.merged_cell_ranges or [])
-    # Blank strings become None and whole floats int ("3000", not "3000.0"); written as one
-    # comprehension because this loop runs once per cell.
-    limit = float(2**53)
-    grid = [
-        [
-            (cell.strip() or None)
-            if type(cell) is str
-            else (
-                int(cell)
-                if type(cell) is float and cell.is_integer() and -limit < cell < limit
-                else cell
-            )
-            for cell in row
-        ]
-        for row in grid
-    ]
-    return grid, merged, worksheet.name
+    return _normalize_grid(grid), merged, worksheet.name
+
+
+_FLOAT_LIMIT = float(2**53)
+_HEAD_ROWS = 32
+
+
+def _normalize_cell(cell: Any) -> Any:
+    if type(cell) is str:
+        return cell.strip() or None
+    if type(cell) is float and cell.is_integer() and -_FLOAT_LIMIT < cell < _FLOAT_LIMIT:
+        return int(cell)
+    return cell
+
+
+def _normalize_column(column: Sequence[Any]) -> list[Any]:
+    """Blank strings -> None, whole floats -> int ("3000", not "3000.0"), text stripped.
+
+    A column holds one kind of cell in the common case (all text, or all numbers), and
+    then the work is done by built-ins over the whole column instead of per cell.
+    """
+    kinds = set(map(type, column))
+    if kinds == {str}:
+        cells = list(map(str.strip, column))
+        if "" in cells:
+            cells = [cell or None for cell in cells]
+        return cells
+    if (
+        kinds == {float}
+        and all(map(float.is_integer, column))
+        and min(column) > -_FLOAT_LIMIT
+        and max(column) < _FLOAT_LIMIT
+    ):
+        return list(map(int, column))
+    return [_normalize_cell(cell) for cell in column]
+
+
+def _normalize_grid(grid: list[list[Any]]) -> list[list[Any]]:
+    if not grid:
+        return grid
+    width = len(grid[0])
+    if any(len(row) != width for row in grid):  # calamine's grid is rectangular; be safe
+        return [[_normalize_cell(cell) for cell in row] for row in grid]
+    # The rows at the top (titles, the header) mix text into number columns: cell by cell.
+    head = [[_normalize_cell(cell) for cell in row] for row in grid[:_HEAD_ROWS]]
+    body = grid[_HEAD_ROWS:]
+    if not body or not width:
+        return head + [[] for _row in body]
+    columns = [_normalize_column(column) for column in zip(*body, strict=True)]
+    return head + list(map(list, zip(*columns, strict=True)))
 
 
 def _decode_text(raw: bytes, name: str) -> tuple[str, str]:
@@ -438,6 +471,7 @@ def _build_table(
     rows: list[Row] = []
     blank_with_data: dict[int, int] = {}
     blank_columns = [i for i, h in enumerate(headers) if not h]
+    append, new_row = rows.append, Row._make
     for index in range(header_index + 1, len(grid)):
         row = grid[index]
         if len(row) > width:
@@ -458,14 +492,17 @@ def _build_table(
                     message += _("（看起来表头占了两行，请合并成一行表头。）")
                 raise TableError(message, code="data_without_header")
             values = row[:width]
+        elif len(row) == width:
+            values = row  # the grid's own fresh list: no copy
         else:
             values = list(row) + [None] * (width - len(row))
-        if not _count(values):
+        if values.count(None) == width:
             continue
-        for column in blank_columns:
-            if values[column] is not None:
-                blank_with_data.setdefault(column, index + 1)
-        rows.append(Row(index + 1, values))
+        if blank_columns:
+            for column in blank_columns:
+                if values[column] is not None:
+                    blank_with_data.setdefault(column, index + 1)
+        append(new_row((index + 1, values)))
         if len(rows) > max_rows:
             raise TableError(
                 _("%(where)s的数据超过 %(limit)d 行，请拆分成多个文件上传。")

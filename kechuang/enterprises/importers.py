@@ -233,6 +233,7 @@ class EnterpriseImporter(Importer):
             self.industries.setdefault(name_key(name), pk)
         self._town_cache: dict[str, Any] = {}
         self._park_cache: dict[str, Any] = {}
+        self._place_cache: dict[tuple[Any, ...], tuple[dict[str, int], Any]] = {}
 
     def _resolve(self, cache, finder, text):
         hit = cache.get(text)
@@ -247,9 +248,23 @@ class EnterpriseImporter(Importer):
         return hit
 
     def check_row(self, row: ParsedRow) -> None:
+        # A file repeats a few (town, park, industry) combinations: check each one once.
+        values = row.values
+        place = (values.pop("town", None), values.pop("park", None), values.pop("industry", None))
+        outcome = self._place_cache.get(place)
+        if outcome is None:
+            probe = ParsedRow(row.number, {})
+            self._check_place(probe, *place)
+            outcome = self._place_cache[place] = (probe.values, probe.errors or ())
+        resolved, errors = outcome
+        if resolved:
+            values.update(resolved)
+        for column, message in errors:
+            row.error(column, message)
+
+    def _check_place(self, row: ParsedRow, town_text, park_text, industry) -> None:
         values = row.values
         town = park = None
-        town_text, park_text = values.pop("town", None), values.pop("park", None)
         if town_text is not None:
             try:
                 town = self._resolve(self._town_cache, self.jurisdictions.town, town_text)
@@ -278,7 +293,6 @@ class EnterpriseImporter(Importer):
                 row.error("所属街镇", _outside_scope())
         if park is not None:
             values["park_id"] = park.pk
-        industry = values.pop("industry", None)
         if industry is not None:
             industry_id = self.industries.get(name_key(industry))
             if industry_id is None:

@@ -22,15 +22,14 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from django.contrib.contenttypes.models import ContentType
-from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kechuang.core.imports import writers
 from kechuang.core.imports.fields import ImportField
+from kechuang.core.imports.fields import message_of as message_of
 from kechuang.core.models import AuditAction, AuditEntry
-from kechuang.core.parsing import ParseError
 from kechuang.core.tabular import ColumnMapping, Table, TableError, map_columns, read_table
 
 ERROR = "error"
@@ -82,6 +81,9 @@ class Prepared:
     mapping: ColumnMapping | None = None
     unknown_columns: list[str] = field(default_factory=list)
     planned: bool = False
+    # What the last plan was made against: (kind, user, scope) and the existing records.
+    plan_basis: tuple[Any, ...] | None = None
+    plan_existing: dict[tuple[Any, ...], dict[str, Any]] | None = None
 
     @property
     def ok(self) -> bool:
@@ -138,14 +140,6 @@ def changed_diff(
         if old != new:
             result[name] = [jsonable(old), jsonable(new)]
     return result
-
-
-def message_of(exc: Exception) -> str:
-    if isinstance(exc, ParseError | TableError):
-        return exc.message
-    if isinstance(exc, ValidationError):
-        return " ".join(exc.messages)
-    return str(exc)
 
 
 class Importer:
@@ -245,38 +239,45 @@ class Importer:
         return prepared
 
     def _convert(self, table: Table, mapping: ColumnMapping, prepared: Prepared) -> None:
+        """Convert column by column (few calls over whole columns), then check row by row."""
         by_name = {f.name: f for f in self.fields}
-        columns = []
+        total = len(table.rows)
+        self.progress(0, total, _("Checking rows"))
+        cells_by_column = list(zip(*(r.values for r in table.rows), strict=True))
+        names: list[str] = []
+        converted: list[list[Any]] = []
+        cell_errors: dict[int, list[tuple[str, str]]] = {}
+        required_message = _("Required, but the cell is empty.")
+        required: list[tuple[str, Sequence[Any]]] = []
         for name, index in mapping.indexes.items():
             f = by_name[name]
-            columns.append(
-                (name, index, f.converter(mapping.units.get(name)), table.headers[index])
-            )
-        required = [
-            (f.name, table.headers[mapping.indexes[f.name]])
-            for f in self.fields
-            if f.required and f.name in mapping.indexes
-        ]
-        required_message = _("Required, but the cell is empty.")
-        total = len(table.rows)
-        every = self.progress_every
+            cells = cells_by_column[index]
+            values, errors = f.column_converter(mapping.units.get(name))(cells)
+            header = table.headers[index]
+            for position, message in errors.items():
+                cell_errors.setdefault(position, []).append((header, message))
+            names.append(name)
+            converted.append(values)
+            if f.required and None in cells:
+                required.append((header, cells))
+        for header, cells in required:
+            for position, cell in enumerate(cells):
+                if cell is None:
+                    cell_errors.setdefault(position, []).append((header, required_message))
+        del cells_by_column
+        self.progress(total // 2, total, _("Checking rows"))
+
         rows = prepared.rows
         check_row, row_key = self.check_row, self.row_key
         first_by_key: dict[tuple[Any, ...], int] = {}
-        for position, (number, cells) in enumerate(table.rows):
-            values: dict[str, Any] = {}
-            row = ParsedRow(number, values)
-            for name, index, convert, header in columns:
-                cell = cells[index]
-                if cell is None:
-                    continue
-                try:
-                    values[name] = convert(cell)
-                except (ParseError, ValidationError, ValueError, TypeError) as exc:
-                    row.error(header, message_of(exc))
-            for name, header in required:
-                if cells[mapping.indexes[name]] is None:
-                    row.error(header, required_message)
+        get_errors = cell_errors.get
+        for position, (number, cells) in enumerate(
+            zip((r.number for r in table.rows), zip(*converted, strict=True), strict=True)
+        ):
+            values = dict(zip(names, cells, strict=True))
+            if None in cells:
+                values = {k: v for k, v in values.items() if v is not None}
+            row = ParsedRow(number, values, get_errors(position))
             check_row(row)  # also on rows with bad cells: report every problem at once
             if row.errors is None:
                 key = row_key(row)
@@ -292,18 +293,38 @@ class Importer:
                         % {"row": first, "key": self.describe_key(row)},
                     )  # fmt: skip
             rows.append(row)
-            if position % every == every - 1:
-                self.progress(position + 1, total, _("Checking rows"))
         self.progress(total, total, _("Checked %(count)d rows") % {"count": total})
 
     # -- planning against the database -----------------------------------------
 
+    def lock(self) -> None:
+        """Keep concurrent writers of the model's table out until the apply commits.
+
+        Called inside the apply's transaction before the plan, so the records the plan
+        is made against cannot change (or appear) before the writes: new rows can then
+        be inserted as they are. PostgreSQL: SHARE ROW EXCLUSIVE (readers go on; other
+        writers and other imports of this kind wait). SQLite: write transactions are
+        IMMEDIATE, the whole database is already locked.
+        """
+        writers.lock_table(self.model)
+
+    def plan_basis(self) -> tuple[Any, ...]:
+        return (self.kind, getattr(self.user, "pk", None), self.scope_path)
+
     def plan(self, prepared: Prepared) -> Prepared:
-        """Classify every valid row against the register as it is now (one query per table)."""
+        """Classify every valid row against the register as it is now (one query per table).
+
+        When the rows were planned before (the dry run of the same file, same user) and
+        the register still holds exactly the records that plan saw, the plan stands and
+        the rows are not classified again.
+        """
         valid = [row for row in prepared.rows if row.errors is None]
+        existing = self.load_existing(valid)
+        basis = self.plan_basis()
+        if prepared.planned and prepared.plan_basis == basis and prepared.plan_existing == existing:
+            return prepared
         for row in valid:
             row.action, row.target_id, row.record, row.before = "", None, None, None
-        existing = self.load_existing(valid)
         classify = self.classify
         for row in valid:
             classify(row, existing.get(row.key))
@@ -311,16 +332,23 @@ class Importer:
             if row.errors:
                 row.action = REJECT
         prepared.planned = True
+        prepared.plan_basis, prepared.plan_existing = basis, existing
         return prepared
 
     # -- writing ------------------------------------------------------------------
 
     def write(self, prepared: Prepared, *, job=None) -> dict[str, int]:
-        """Write the planned creates and updates and their audit entries. Call inside atomic."""
+        """Write the planned creates and updates and their audit entries. Call inside atomic.
+
+        Call ``lock`` and ``plan`` in the same transaction first: creates are inserted
+        as they are (with ids allocated up front), not upserted.
+        """
         creates = [r for r in prepared.rows if r.action == CREATE and not r.errors]
         updates = [r for r in prepared.rows if r.action == UPDATE and not r.errors]
         attnames = list(self.write_fields)
         model = self.model
+        now = self.now
+        stamped = [i for i, a in enumerate(attnames) if a in ("data_changed_at", "updated_at")]
         # Columns the importer does not write get the model's default on create.
         defaults = {
             f.attname: f.get_default()
@@ -329,34 +357,37 @@ class Importer:
         }
         for name in ("created_at", "updated_at"):
             if name in defaults:
-                defaults[name] = self.now
-        insert_names = attnames + list(defaults)
-        default_values = list(defaults.values())
+                defaults[name] = now
         if creates:
-            rows = [[r.record.get(a) for a in attnames] + default_values for r in creates]
             self.progress(0, len(creates), _("Writing new records"))
-            ids = writers.insert_rows(
-                model,
-                insert_names,
-                rows,
-                returning=self.key_fields,
-                conflict=self.conflict_fields,
-                update_on_conflict=[a for a in attnames if a not in self.conflict_fields],
-            )
-            by_key = {tuple(row[1:]): row[0] for row in ids}
-            for r in creates:
-                r.target_id = by_key.get(tuple(r.record[k] for k in self.key_fields))
+            # Sorted by key: the unique index (and the table) are filled in order.
+            creates.sort(key=_sort_key)
+            ids = writers.allocate_ids(model, len(creates))
+            default_values = list(defaults.values())
+            rows = []
+            append = rows.append
+            for r, pk in zip(creates, ids, strict=True):
+                r.target_id = pk
+                record = r.record
+                values = [pk, *map(record.get, attnames), *default_values]
+                for i in stamped:  # the time of this write, not of the dry run
+                    values[i + 1] = now
+                append(values)
+            writers.insert_rows(model, [model._meta.pk.attname, *attnames, *defaults], rows)
+            del rows
         if updates:
             self.progress(0, len(updates), _("Updating records"))
             update_names = [a for a in attnames if a not in self.key_fields]
             if "updated_at" in {f.attname for f in model._meta.concrete_fields}:
                 update_names.append("updated_at")
-                for r in updates:
-                    r.record["updated_at"] = self.now
+            for r in updates:
+                for name in ("data_changed_at", "updated_at"):
+                    if name in update_names:
+                        r.record[name] = now
             writers.update_rows(
                 model,
                 update_names,
-                [[r.target_id, *(r.record.get(a) for a in update_names)] for r in updates],
+                [[r.target_id, *map(r.record.get, update_names)] for r in updates],
             )
         written = creates + updates
         self.after_write(written)
@@ -415,3 +446,7 @@ class Importer:
         ]
         writers.insert_rows(AuditEntry, names, entries)
         return len(entries)
+
+
+def _sort_key(row: ParsedRow) -> tuple[Any, ...]:
+    return tuple("" if v is None else v for v in row.key or ())

@@ -9,22 +9,152 @@ plain function called in a tight loop, so keep them cheap.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+import numpy as np
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from kechuang.core.parsing import AMOUNT_UNITS, ParseError, parse_amount, parse_date, parse_int
-from kechuang.core.tabular import Column
-from kechuang.core.validators import validate_uscc
+from kechuang.core.tabular import Column, TableError
+from kechuang.core.validators import (
+    _AUTHORITY_CATEGORIES,
+    _ORG_WEIGHTS,
+    _PROVINCE_PREFIXES,
+    _USCC_WEIGHTS,
+    USCC_CHARSET,
+    validate_uscc,
+)
 
 Converter = Callable[[Any], Any]
+# A whole column at once: cells (None for blank) -> (values, {position: message}); a
+# value is None where the cell is blank or could not be converted.
+ColumnConverter = Callable[[Sequence[Any]], tuple[list[Any], dict[int, str]]]
+CELL_ERRORS = (ParseError, ValidationError, ValueError, TypeError)
+_NoneType = type(None)
+
+
+def message_of(exc: Exception) -> str:
+    if isinstance(exc, ParseError | TableError):
+        return exc.message
+    if isinstance(exc, ValidationError):
+        return " ".join(exc.messages)
+    return str(exc)
+
+
+def convert_cells(
+    convert: Converter, cells: Sequence[Any], *, repetitive: bool = False
+) -> tuple[list[Any], dict[int, str]]:
+    """Convert one column; see ``ColumnConverter``.
+
+    Columns with few distinct values (towns, industries, dates, amounts …) convert each
+    distinct value once; others map the converter over the column in one go and fall
+    back to cell-by-cell only when a cell is blank or bad.
+    """
+    count = len(cells)
+    kinds = set(map(type, cells))
+    kinds.discard(_NoneType)
+    if len(kinds) == 1:  # one type: no 1 == 1.0 == True collisions between distinct cells
+        distinct = set(cells)
+        if repetitive or len(distinct) * 4 <= count:
+            table: dict[Any, Any] = {None: None}
+            bad: dict[Any, str] = {}
+            for cell in distinct:
+                if cell is None:
+                    continue
+                try:
+                    table[cell] = convert(cell)
+                except CELL_ERRORS as exc:
+                    table[cell] = None
+                    bad[cell] = message_of(exc)
+            values = list(map(table.__getitem__, cells))
+            if not bad:
+                return values, {}
+            return values, {i: bad[cell] for i, cell in enumerate(cells) if cell in bad}
+    if None not in cells:
+        try:
+            return list(map(convert, cells)), {}
+        except CELL_ERRORS:
+            pass
+    values = [None] * count
+    errors: dict[int, str] = {}
+    for position, cell in enumerate(cells):
+        if cell is None:
+            continue
+        try:
+            values[position] = convert(cell)
+        except CELL_ERRORS as exc:
+            errors[position] = message_of(exc)
+    return values, errors
+
+
+# Text that clean_text would change: whitespace other than single inner spaces. Cells are
+# joined with NUL (not whitespace, never composes under NFKC) to test a column at once.
+_UNCLEAN = re.compile(r"[^\S ]|  |\x00 | \x00|^ | $")
+
+
+def _texts_clean(texts: Sequence[str]) -> bool:
+    """True when clean_text(t) == t for every t (a whole column checked with a few calls)."""
+    joined = "\x00".join(texts)
+    if _UNCLEAN.search(joined):
+        return False
+    return joined.isascii() or unicodedata.is_normalized("NFKC", joined)
+
+
+# -- credit codes, a whole column at once -------------------------------------------------
+
+_USCC_FORM = re.compile(rf"(?:[{USCC_CHARSET}]{{18}})*")
+_USCC_VALUES = np.zeros(256, dtype=np.int64)  # byte -> GB 32100 value
+_ORG_VALUES = np.zeros(256, dtype=np.int64)  # byte -> GB 11714 value (int(c, 36))
+for _value, _char in enumerate(USCC_CHARSET):
+    _USCC_VALUES[ord(_char)] = _value
+for _char in "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ":
+    _ORG_VALUES[ord(_char)] = int(_char, 36)
+_USCC_CHECK_BYTES = np.frombuffer(USCC_CHARSET.encode(), dtype=np.uint8)
+_ORG_CHECK_BYTES = np.frombuffer(b"0123456789X0", dtype=np.uint8)  # at 11 - total % 11
+
+
+def _uscc_head_ok(head: str) -> bool:
+    """Characters 1-8 (authority, category, region) as validate_uscc checks them."""
+    authority, category, region = head[0], head[1], head[2:8]
+    allowed = _AUTHORITY_CATEGORIES.get(authority)
+    if allowed is None or (allowed and category not in allowed):
+        return False
+    return region.isdigit() and region[:2] in _PROVINCE_PREFIXES
+
+
+def uscc_suspects(cells: Sequence[Any]) -> Sequence[int]:
+    """Positions of the cells that are not already valid, canonical credit codes.
+
+    The common column (18-character codes in canonical form) is checked as one array;
+    every other cell, and every cell whose checks fail, goes to ``validate_uscc`` for
+    its message, so this is only a fast way of saying "these are fine".
+    """
+    count = len(cells)
+    if not count:
+        return ()
+    if None in cells or set(map(type, cells)) != {str} or set(map(len, cells)) != {18}:
+        return range(count)
+    joined = "".join(cells)
+    if not joined.isascii() or not _USCC_FORM.fullmatch(joined):
+        return range(count)
+    codes = np.frombuffer(joined.encode("ascii"), dtype=np.uint8).reshape(count, 18)
+    heads = np.ascontiguousarray(codes[:, :8]).view(np.uint64).ravel()
+    distinct = np.unique(heads)
+    good = [h for h in distinct if _uscc_head_ok(h.tobytes().decode("ascii"))]
+    ok = np.isin(heads, np.array(good, dtype=np.uint64))
+    org_total = (_ORG_VALUES[codes[:, 8:16]] * np.array(_ORG_WEIGHTS)).sum(axis=1)
+    ok &= codes[:, 16] == _ORG_CHECK_BYTES[11 - org_total % 11]
+    total = (_USCC_VALUES[codes[:, :17]] * np.array(_USCC_WEIGHTS)).sum(axis=1)
+    ok &= codes[:, 17] == _USCC_CHECK_BYTES[(31 - total % 31) % 31]
+    return np.flatnonzero(~ok).tolist()
 
 
 def clean_text(value: Any) -> str:
@@ -52,6 +182,8 @@ class ImportField:
     note: str = ""  # what the template's notes row says about accepted forms
     example: Any = None
     width: float = 16
+    # Few distinct values expected (a town, a type): convert each distinct value once.
+    repetitive: bool = False
 
     @property
     def column(self) -> Column:
@@ -62,6 +194,22 @@ class ImportField:
 
     def converter(self, unit: str | None) -> Converter:
         return clean_text
+
+    def column_converter(self, unit: str | None) -> ColumnConverter:
+        convert, repetitive = self.converter(unit), self.repetitive
+
+        def convert_column(cells: Sequence[Any]) -> tuple[list[Any], dict[int, str]]:
+            return convert_cells(convert, cells, repetitive=repetitive)
+
+        return convert_column
+
+
+def _text_cells(cells: Sequence[Any]) -> list[str] | None:
+    """The non-blank cells when all of them are text, else None."""
+    texts = cells if None not in cells else [c for c in cells if c is not None]
+    if set(map(type, texts)) <= {str}:
+        return list(texts)
+    return None
 
 
 @dataclass(frozen=True)
@@ -82,11 +230,45 @@ class TextField(ImportField):
 
         return convert
 
+    def column_converter(self, unit: str | None) -> ColumnConverter:
+        slow = super().column_converter(unit)
+        max_length = self.max_length
+
+        def convert_column(cells: Sequence[Any]) -> tuple[list[Any], dict[int, str]]:
+            texts = _text_cells(cells)
+            if (
+                texts is not None
+                and (not texts or max(map(len, texts)) <= max_length)
+                and _texts_clean(texts)
+            ):
+                return list(cells), {}  # already what clean_text would return
+            return slow(cells)
+
+        return convert_column
+
 
 @dataclass(frozen=True)
 class UsccField(ImportField):
     def converter(self, unit: str | None) -> Converter:
         return validate_uscc
+
+    def column_converter(self, unit: str | None) -> ColumnConverter:
+        def convert_column(cells: Sequence[Any]) -> tuple[list[Any], dict[int, str]]:
+            values = list(cells)
+            errors: dict[int, str] = {}
+            suspects = uscc_suspects(cells)
+            for position in suspects:
+                cell = cells[position]
+                if cell is None:
+                    continue
+                try:
+                    values[position] = validate_uscc(cell)
+                except CELL_ERRORS as exc:
+                    values[position] = None
+                    errors[position] = message_of(exc)
+            return values, errors
+
+        return convert_column
 
 
 @dataclass(frozen=True)

@@ -212,6 +212,7 @@ def _apply(job: ImportJob, acting_user, mode: str | None, prepared: Prepared | N
             raise ImportRefused("\n".join(prepared.file_errors))
         _progress_saver(job, 80, 100)(0, 1, _("Writing to the register"))
         with transaction.atomic():
+            importer.lock()  # nobody else changes the table between this plan and the writes
             importer.plan(prepared)
             counts = prepared.counts()
             if job.mode == ImportMode.ALL_OR_NOTHING and counts["reject"]:

@@ -3,10 +3,14 @@
 
 Two paths with the same meaning, both tested:
 
-* PostgreSQL: ``COPY`` (psycopg 3 ``cursor.copy``) into a temporary table, then one
-  ``INSERT … SELECT … ON CONFLICT … RETURNING`` (creates, upsert-safe against a row
-  created concurrently) or one ``UPDATE … FROM`` (updates).
+* PostgreSQL: plain inserts ``COPY`` (psycopg 3 ``cursor.copy``) straight into the
+  table; updates (and upserts) ``COPY`` into a temporary table, then one
+  ``UPDATE … FROM`` (or ``INSERT … SELECT … ON CONFLICT … RETURNING``).
 * Every other backend (SQLite): ``executemany`` of one prepared INSERT/UPDATE.
+
+An import inserts its new records with ids taken up front (``allocate_ids``) while it
+holds ``lock_table``, so nothing has to be read back and no concurrent writer can
+create the same key in between.
 
 Values are prepared with the model field's own ``get_db_prep_save`` where the
 backend needs it (dates, datetimes, decimals and JSON on SQLite), so what lands in
@@ -76,6 +80,54 @@ def _tuples(rows: Iterable[Sequence[Any]], preps: Sequence[Prep]) -> Iterable[tu
         yield tuple(values)
 
 
+def lock_table(model: type[models.Model]) -> None:
+    """Block other writers of the model's table until the current transaction ends.
+
+    PostgreSQL: ``SHARE ROW EXCLUSIVE`` lets readers go on, makes other writers (and
+    another import into the same table) wait. SQLite: one write transaction at a time
+    for the whole database; the no-op UPDATE takes the write lock now even when the
+    transaction was begun DEFERRED.
+    """
+    table = connection.ops.quote_name(model._meta.db_table)
+    pk = connection.ops.quote_name(model._meta.pk.column)
+    with connection.cursor() as cursor:
+        if _is_pg():
+            cursor.execute(f"LOCK TABLE {table} IN SHARE ROW EXCLUSIVE MODE")
+        else:
+            cursor.execute(f"UPDATE {table} SET {pk} = {pk} WHERE 0 = 1")
+
+
+def allocate_ids(model: type[models.Model], count: int) -> list[int]:
+    """``count`` fresh primary keys for new rows of ``model`` (inside the write transaction).
+
+    PostgreSQL: from the table's sequence in one query. SQLite: above both the highest
+    id in use and the AUTOINCREMENT counter (ids of deleted rows are never reused); the
+    database is locked for writing, so nobody else takes them.
+    """
+    if count <= 0:
+        return []
+    table = model._meta.db_table
+    qn = connection.ops.quote_name
+    pk = model._meta.pk.column
+    with connection.cursor() as cursor:
+        if _is_pg():
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+                [qn(table), pk, count],
+            )
+            return [row[0] for row in cursor.fetchall()]
+        cursor.execute(f"SELECT MAX({qn(pk)}) FROM {qn(table)}")
+        start = cursor.fetchone()[0] or 0
+        cursor.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'sqlite_sequence'"
+        )
+        if cursor.fetchone():
+            cursor.execute("SELECT seq FROM sqlite_sequence WHERE name = %s", [table])
+            row = cursor.fetchone()
+            start = max(start, row[0] if row and row[0] else 0)
+    return list(range(start + 1, start + 1 + count))
+
+
 def concrete_fields(model: type[models.Model], attnames: Sequence[str]) -> list[models.Field]:
     by_attname = {f.attname: f for f in model._meta.concrete_fields}
     return [by_attname[name] for name in attnames]
@@ -103,6 +155,9 @@ def insert_rows(
     table = connection.ops.quote_name(model._meta.db_table)
     columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
     if _is_pg():
+        if not returning and not conflict:
+            _pg_copy_into(model, fields, rows, preps)
+            return []
         return _pg_insert(model, fields, rows, preps, returning, conflict, update_on_conflict)
     placeholders = ", ".join(["%s"] * len(fields))
     sql = f"INSERT INTO {table} ({columns}) VALUES ({placeholders})"
@@ -214,6 +269,12 @@ def _copy(cursor, temp: str, columns: Sequence[str], rows, preps) -> None:
     with raw.copy(f"COPY {temp} ({', '.join(columns)}) FROM STDIN") as copy:
         for values in _tuples(rows, preps):
             copy.write_row(values)
+
+
+def _pg_copy_into(model, fields, rows, preps) -> None:
+    qn = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        _copy(cursor, qn(model._meta.db_table), [qn(f.column) for f in fields], rows, preps)
 
 
 def _pg_insert(model, fields, rows, preps, returning, conflict, update_on_conflict):

@@ -430,3 +430,79 @@ def test_large_file_runs_as_a_background_task(settings, officer, town, monkeypat
     job.refresh_from_db()
     assert job.status == ImportStatus.APPLIED and job.progress == 100
     assert Enterprise.objects.count() == 19
+
+
+# -- the fast paths give what the cell-by-cell functions give -----------------------------
+
+
+def test_credit_code_column_check_agrees_with_validate_uscc():
+    import random
+
+    from kechuang.core.imports.fields import uscc_suspects
+    from kechuang.core.validators import USCC_CHARSET, is_valid_uscc
+
+    rng = random.Random(7)
+    codes = [make_uscc(n) for n in range(400)]
+    for n in range(400):  # one character changed: most break a check digit
+        code = list(make_uscc(5000 + n))
+        code[rng.randrange(18)] = rng.choice(USCC_CHARSET)
+        codes.append("".join(code))
+    codes += ["".join(rng.choice(USCC_CHARSET) for _ in range(18)) for _ in range(400)]
+    rng.shuffle(codes)
+    suspects = set(uscc_suspects(codes))
+    assert {i for i, code in enumerate(codes) if not is_valid_uscc(code)} == suspects
+    assert set(uscc_suspects([*codes[:5], make_uscc(1).lower()])) >= {5}  # not canonical
+
+
+@pytest.mark.parametrize(
+    "cells",
+    [
+        ["上海甲科技有限公司", "乙 公司", "Plain ASCII"],
+        ["全角ＡＢＣ公司", "ok"],  # NFKC changes it
+        ["two  spaces", "ok"],
+        ["tab\there", "ok"],
+        ["ok", None, "也行"],
+        ["a", 12, 3.5],
+    ],
+)
+def test_text_column_fast_path_matches_clean_text(cells):
+    from kechuang.core.imports.fields import TextField, clean_text
+
+    values, errors = TextField("x", "x").column_converter(None)(cells)
+    assert errors == {}
+    assert values == [None if c is None else clean_text(c) for c in cells]
+
+
+def test_apply_re_plans_when_the_register_changed_after_the_dry_run(officer, town):
+    rows = [
+        [make_uscc(1), "甲公司", "莘庄镇", 5, None],
+        [make_uscc(2), "乙公司", "莘庄镇", 6, None],
+    ]
+    job = job_for(officer, xlsx_bytes(HEADERS, rows))
+    prepared = services.run_dry_run(job, acting_user=officer)
+    assert prepared.counts()["create"] == 2
+    # Someone registers one of the enterprises between the check and the apply.
+    Enterprise.objects.create(uscc=make_uscc(1), name="甲公司", jurisdiction=town)
+    outcome = services.apply_import(job, acting_user=officer, prepared=prepared)
+    assert outcome == {"created": 1, "updated": 1, "unchanged": 0, "rejected": 0}
+    assert Enterprise.objects.count() == 2
+    assert Enterprise.objects.get(uscc=make_uscc(1)).registered_capital == 50_000
+
+
+def test_apply_after_dry_run_does_not_classify_again(officer, town, monkeypatch):
+    rows = [[make_uscc(n), f"公司{n}", "莘庄镇", n, None] for n in range(1, 6)]
+    job = job_for(officer, xlsx_bytes(HEADERS, rows))
+    calls = []
+    real = EnterpriseImporter.classify
+
+    def counting(self, row, existing):
+        calls.append(row.number)
+        return real(self, row, existing)
+
+    monkeypatch.setattr(EnterpriseImporter, "classify", counting)
+    services.dry_run_and_apply(job, acting_user=officer)
+    assert len(calls) == 5  # once, in the dry run
+    new = Enterprise.objects.order_by("pk")
+    assert [e.uscc for e in new] == sorted(make_uscc(n) for n in range(1, 6))
+    audits = AuditEntry.objects.filter(event=f"import:{job.pk}")
+    assert {a.object_id for a in audits} == {str(e.pk) for e in new}

@@ -474,3 +474,17 @@ def test_write_csv_has_bom_and_opens_as_utf8():
     table = read_table(data, "export.csv")
     assert table.encoding == "utf-8-sig"
     assert table.rows[0].values[1] == "914403001922038216"
+
+
+def test_long_columns_are_normalized_like_short_ones():
+    # Past the first rows, cells are normalized a column at a time; mixed columns too.
+    rows = [[f" 名称{i} ", float(i), 2.5 if i % 7 else "", "" if i % 3 else "x"] for i in range(60)]
+    buffer = io.BytesIO()
+    write_xlsx(buffer, ["名称", "数量", "比例", "备注"], rows)
+    table = read_table(buffer.getvalue(), "long.xlsx")
+    assert len(table.rows) == 60
+    for i, row in enumerate(table.rows):
+        assert row.values[0] == f"名称{i}"
+        assert row.values[1] == i and type(row.values[1]) is int
+        assert row.values[2] == (2.5 if i % 7 else None)
+        assert row.values[3] == (None if i % 3 else "x")
