@@ -4,9 +4,10 @@ Run:  DEBUG=1 .venv/bin/python bench/plans_dashboard.py [--enterprises 100000]
 Uses its own SQLite file (var/bench_plans.sqlite3) unless DATABASE_URL is set; builds the
 data once (enterprises, qualifications, 3 years of annual reports) and reuses it.
 PostgreSQL: DATABASE_URL=postgres://postgres@127.0.0.1:5432/kechuang_bench_plans (the data
-is built once and ANALYZEd). Prints: queries and milliseconds for the dashboard cold (empty
-cache), after one new annual report (only the report figures are recomputed: per-table data
-versions), and warm (cached, data versions checked).
+is built once and ANALYZEd). Prints milliseconds (median, best, p95) for the dashboard:
+cold with nothing stored (first computation ever), cold with the closed years' figures
+stored (cache flushed or process restarted: the issue's figure), after one data change of
+each kind (warm cache, then the change, then the timed request; undone after), and warm.
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ from kechuang.enterprises.models import (  # noqa: E402
     QualificationType,
 )
 from kechuang.plans import dashboards  # noqa: E402
+from kechuang.plans.aggregates import StoredFigure  # noqa: E402
 from kechuang.plans.models import Indicator, Plan, SourceKind  # noqa: E402
 
 
@@ -240,7 +242,20 @@ def timed(fn, runs: int):
             fn()
             times.append((time.perf_counter() - start) * 1000)
         queries = len(ctx)
-    return statistics.median(times), min(times), queries
+    return times, queries
+
+
+def p95(times: list[float]) -> float:
+    return sorted(times)[max(0, round(0.95 * len(times)) - 1)]
+
+
+def line(label: str, times: list[float], queries: int | None = None, note: str = "") -> None:
+    q = f", {queries} queries" if queries is not None else ""
+    print(
+        f"{label:<44} median {statistics.median(times):6.0f} ms, best {min(times):6.0f} ms,"
+        f" p95 {p95(times):6.0f} ms{q}{note}",
+        flush=True,
+    )
 
 
 def main() -> None:
@@ -259,38 +274,82 @@ def main() -> None:
     )
     print(
         f"{connection.vendor}; {Enterprise.objects.count():,} enterprises, {Qualification.objects.count():,} "
-        f"qualifications, {AnnualReport.objects.count():,} annual reports; {n_ind} computed indicators"
+        f"qualifications, {AnnualReport.objects.count():,} annual reports; {n_ind} computed indicators;"
+        f" today {today} (closed years ≤ {today.year - 1})"
     )
-
-    def cold():
-        cache.clear()
-        dashboards.plan_dashboard(plan, user, today=today)
 
     def warm():
         dashboards.plan_dashboard(plan, user, today=today)
 
-    med, best, q = timed(cold, args.runs)
-    print(f"dashboard cold (empty cache): median {med:.0f} ms, best {best:.0f} ms, {q} queries")
+    def nothing_kept():
+        cache.clear()
+        StoredFigure.objects.all().delete()
+        warm()
+
+    def cold():
+        cache.clear()
+        warm()
+
+    times, q = timed(nothing_kept, max(2, args.runs // 2))
+    line("cold, nothing stored (first computation)", times, q)
+    times, q = timed(cold, args.runs)
+    line("cold (cache flushed / restart)", times, q, note=" ← the issue's figure")
+
     reporter = Enterprise.objects.order_by("-pk").first()
+    past = AnnualReport.objects.filter(year=2024).order_by("pk").first()
+    hte = QualificationType.objects.get(code="HTE")
+    mover = Enterprise.objects.filter(park=None).order_by("pk").first()
+    towns = list(Jurisdiction.objects.filter(level=JurisdictionLevel.TOWN).order_by("code"))
+
+    def after(change, undo):
+        times = []
+        for _ in range(args.runs):
+            warm()
+            token = change()
+            try:
+                start = time.perf_counter()
+                warm()
+                times.append((time.perf_counter() - start) * 1000)
+            finally:
+                undo(token)
+        return times
 
     def new_report():
-        warm()
-        report = AnnualReport.objects.create(enterprise=reporter, year=2026, revenue=1)
-        try:
-            start = time.perf_counter()
-            warm()
-            return (time.perf_counter() - start) * 1000
-        finally:
-            report.delete()
+        return AnnualReport.objects.create(enterprise=reporter, year=2026, revenue=1)
 
-    times = [new_report() for _ in range(args.runs)]
-    print(
-        f"after a new annual report:    median {statistics.median(times):.0f} ms,"
-        f" best {min(times):.0f} ms (qualification figures stay cached)"
-    )
+    def edit_past_report():
+        past.revenue += 1
+        past.save()
+
+    def unedit_past_report(_):
+        past.revenue -= 1
+        past.save()
+
+    def new_certificate():
+        return Qualification.objects.create(
+            enterprise=reporter,
+            type=hte,
+            issued_on=dt.date(2025, 6, 1),
+            expires_on=dt.date(2028, 5, 31),
+        )
+
+    def move():
+        old = mover.jurisdiction
+        mover.jurisdiction = next(t for t in towns if t.pk != old.pk)
+        mover.save()
+        return old
+
+    def move_back(old):
+        mover.jurisdiction = old
+        mover.save()
+
+    line("after a new annual report for 2026 (open)", after(new_report, lambda r: r.delete()))
+    line("after an edit of a 2024 annual report", after(edit_past_report, unedit_past_report))
+    line("after a new certificate issued 2025-06-01", after(new_certificate, lambda r: r.delete()))
+    line("after an enterprise moves to another town", after(move, move_back))
     warm()
-    med, best, q = timed(warm, args.runs * 4)
-    print(f"dashboard warm (cached):      median {med:.1f} ms, best {best:.1f} ms, {q} queries")
+    times, q = timed(warm, args.runs * 10)
+    line("warm (cached, data versions checked)", times, q)
 
 
 if __name__ == "__main__":

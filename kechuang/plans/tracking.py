@@ -141,7 +141,7 @@ def evaluate(indicators, *, today: datetime.date | None = None) -> dict[int, Eva
             errors[ind.pk] = str(exc)
             continue
         dates.update(point_date(y, today) for y in history_years(ind, today))
-    raw = aggregates.compute(list(specs.values()), sorted(dates)) if specs else {}
+    raw = aggregates.compute(list(specs.values()), sorted(dates), today=today) if specs else {}
     reported_ids = [i.pk for i in indicators if i.pk not in specs]
     reports: dict[int, list] = defaultdict(list)
     if reported_ids:
