@@ -34,7 +34,7 @@ from collections.abc import Iterable
 
 import numpy as np
 from django.core.cache import cache
-from django.db import connection, models
+from django.db import connection
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -47,6 +47,7 @@ from kechuang.enterprises.models import (
     QualificationType,
 )
 from kechuang.plans import columnar
+from kechuang.plans.models import DataVersion, StoredFigure
 
 AGGREGATES = ("count_valid", "count_issued", "count_enterprises", "sum", "ratio")
 STOCK_AGGREGATES = ("count_valid", "count_enterprises")
@@ -131,52 +132,6 @@ def default_scale(spec: dict, unit: str) -> float:
     if spec["aggregate"] == "sum" and ANNUAL_METRICS.get(spec["metric"]) == "yuan":
         return MONEY_SCALE.get(unit, 1.0)
     return 1.0
-
-
-# ---------------------------------------------------------------------------
-# Stored tables. Defined here rather than in models.py: they are this module's storage
-# (registered when PlansConfig.ready imports the module; migration plans 0002).
-# ---------------------------------------------------------------------------
-
-
-class DataVersion(models.Model):
-    """A counter per source table, bumped in the writer's transaction (`bump_data_version`)."""
-
-    name = models.CharField(max_length=16, primary_key=True)
-    value = models.BigIntegerField(default=0)
-
-    class Meta:
-        app_label = "plans"
-        verbose_name = "computed-indicator data version"
-
-    def __str__(self) -> str:
-        return f"{self.name}={self.value}"
-
-
-class StoredFigure(models.Model):
-    """A leaf's figure at a date of a closed year, kept across cache flushes and restarts.
-
-    `version` is the leaf's cache stamp (the data versions of the tables it reads) when it was
-    computed: equal → the figure is current. Otherwise `fingerprint` — of exactly the rows the
-    figure depends on (`_fingerprints`) — decides: equal → still current (only its version is
-    renewed), different → recomputed. Derived data: rebuilt on demand, never edited.
-    """
-
-    leaf = models.CharField(max_length=16)
-    day = models.DateField()
-    value = models.BigIntegerField(null=True)
-    version = models.CharField(max_length=64)
-    fingerprint = models.CharField(max_length=20)
-
-    class Meta:
-        app_label = "plans"
-        verbose_name = "stored computed figure"
-        constraints = [
-            models.UniqueConstraint(fields=["leaf", "day"], name="plans_storedfigure_leaf_day")
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.leaf}@{self.day}={self.value}"
 
 
 # ---------------------------------------------------------------------------

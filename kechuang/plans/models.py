@@ -459,3 +459,47 @@ class PlanImport(BusinessModel):
 
     def __str__(self) -> str:
         return self.filename or f"import {self.pk}"
+
+
+# ---------------------------------------------------------------------------
+# Derived storage of kechuang.plans.aggregates (computed-indicator cache that survives
+# restarts): data versions per source table and the figures of closed years.
+# ---------------------------------------------------------------------------
+
+
+class DataVersion(models.Model):
+    """A counter per source table, bumped in the writer's transaction (`bump_data_version`)."""
+
+    name = models.CharField(max_length=16, primary_key=True)
+    value = models.BigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = "computed-indicator data version"
+
+    def __str__(self) -> str:
+        return f"{self.name}={self.value}"
+
+
+class StoredFigure(models.Model):
+    """A leaf's figure at a date of a closed year, kept across cache flushes and restarts.
+
+    `version` is the leaf's cache stamp (the data versions of the tables it reads) when it was
+    computed: equal → the figure is current. Otherwise `fingerprint` — of exactly the rows the
+    figure depends on (`_fingerprints`) — decides: equal → still current (only its version is
+    renewed), different → recomputed. Derived data: rebuilt on demand, never edited.
+    """
+
+    leaf = models.CharField(max_length=16)
+    day = models.DateField()
+    value = models.BigIntegerField(null=True)
+    version = models.CharField(max_length=64)
+    fingerprint = models.CharField(max_length=20)
+
+    class Meta:
+        verbose_name = "stored computed figure"
+        constraints = [
+            models.UniqueConstraint(fields=["leaf", "day"], name="plans_storedfigure_leaf_day")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.leaf}@{self.day}={self.value}"

@@ -15,7 +15,7 @@ from kechuang.enterprises.tests.factories import (
     QualificationFactory,
 )
 from kechuang.plans import aggregates
-from kechuang.plans.aggregates import StoredFigure
+from kechuang.plans.models import StoredFigure
 from kechuang.plans.tests import test_tracking_perf as perf
 from kechuang.plans.tests.test_tracking_perf import DATES, LEAVES, _brute, _loads
 
