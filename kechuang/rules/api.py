@@ -3,6 +3,8 @@
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, viewsets
 from rest_framework.response import Response
 
@@ -162,6 +164,17 @@ class ExplainViewSet(viewsets.ViewSet):
 
     allowed_roles = ANY_ROLE
 
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "id", OpenApiTypes.INT, OpenApiParameter.PATH, description="enterprise id"
+            ),
+            OpenApiParameter(
+                "rule", OpenApiTypes.STR, description="rule id or code", required=True
+            ),
+        ],
+        responses={200: OpenApiTypes.OBJECT},
+    )
     def retrieve(self, request, pk=None):
         enterprise = get_object_for_user(Enterprise, request.user, pk)
         ref = request.query_params.get("rule", "")
