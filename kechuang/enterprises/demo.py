@@ -1,7 +1,8 @@
 """Demo enterprises: names that sound real, log-normal sizes, qualifications, reports, visits.
 
-Built with bulk_create in batches, so `--enterprises 100000` (and 1,000,000 on
-PostgreSQL) works; deterministic through ctx.rng.
+Rows are built as tuples and written per batch with COPY on PostgreSQL (executemany
+elsewhere), the ladder is computed from the generated rows in memory, so
+`--enterprises 1000000` on PostgreSQL takes minutes; deterministic through ctx.rng.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from kechuang.enterprises.models import (
     ListingStatus,
     Qualification,
     QualificationType,
+    ReportSource,
     ReportStatus,
     Sector,
     Visit,
@@ -32,6 +34,7 @@ from kechuang.enterprises.models import (
     WatchListMember,
 )
 from kechuang.enterprises.uscc import make_uscc
+from kechuang.enterprises.versioning import register_changed
 
 BATCH = 5000
 
@@ -93,9 +96,68 @@ def _add_years(day: datetime.date, years: int) -> datetime.date:
         return day.replace(year=day.year + years, day=28)
 
 
+class _RowWriter:
+    """Rows as plain tuples, written per table: COPY (psycopg 3) on PostgreSQL, one
+    executemany INSERT elsewhere. No model instances: a million enterprises are ~10 M rows."""
+
+    def __init__(self) -> None:
+        self.tables: dict[tuple[str, tuple[str, ...]], list[tuple]] = {}
+        self.postgres = connection.vendor == "postgresql"
+
+    def add(self, table: str, columns: tuple[str, ...], row: tuple) -> None:
+        self.tables.setdefault((table, columns), []).append(row)
+
+    def flush(self) -> None:
+        with connection.cursor() as cursor:
+            for (table, columns), rows in self.tables.items():
+                if not rows:
+                    continue
+                names = ", ".join(columns)
+                if self.postgres:
+                    with cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+                        for row in rows:
+                            copy.write_row(row)
+                else:
+                    marks = ", ".join(["%s"] * len(columns))
+                    cursor.executemany(
+                        f"INSERT INTO {table} ({names}) VALUES ({marks})",  # noqa: S608
+                        [tuple(map(_plain, row)) for row in rows],
+                    )
+                rows.clear()
+
+
+def _plain(value):
+    """Values as Django's SQLite backend stores them (dates and datetimes as ISO text)."""
+    if isinstance(value, datetime.datetime):
+        return connection.ops.adapt_datetimefield_value(value)
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    return value
+
+
+ENTERPRISE_COLUMNS = (
+    "id", "created_at", "updated_at", "uscc", "name", "legal_rep", "registered_on",
+    "registered_capital", "address", "jurisdiction_id", "park_id", "lat", "lng", "industry_id",
+    "listing_status", "contact_name", "contact_phone", "contact_email", "ladder_stage",
+    "data_changed_at",
+)  # fmt: skip
+SECTOR_COLUMNS = ("enterprise_id", "sector_id")
+QUALIFICATION_COLUMNS = (
+    "created_at", "updated_at", "enterprise_id", "type_id", "certificate_no", "issued_on",
+    "expires_on", "revoked_on",
+)  # fmt: skip
+REPORT_COLUMNS = (
+    "created_at", "updated_at", "enterprise_id", "year", "revenue", "rd_expense",
+    "hightech_revenue", "total_assets", "tax", "profit", "staff", "tech_staff",
+    "invention_patents_granted", "invention_patents_valid", "ip_count", "status", "source",
+)  # fmt: skip
+LADDER_COLUMNS = ("enterprise_id", "changed_at", "from_stage", "to_stage", "reason")
+
+
 def build(ctx: DemoContext) -> None:
     rng = ctx.rng
     today = timezone.localdate()
+    now = timezone.now()
     last_year = today.year - 1
     years = list(range(last_year - ctx.years + 1, last_year + 1))
     towns = list(Jurisdiction.objects.filter(level=JurisdictionLevel.TOWN).order_by("code"))
@@ -105,176 +167,166 @@ def build(ctx: DemoContext) -> None:
         parks_by_town.setdefault(p.parent_id, []).append(p)
     industries = {i.code: i.pk for i in Industry.objects.all()}
     sectors = {s.code: s.pk for s in Sector.objects.all()}
-    qtypes = {t.code: t for t in QualificationType.objects.all()}
+    qtypes = {t.code: t.pk for t in QualificationType.objects.all()}
+    ladder_types = {qtypes[c]: c for c in services.LADDER_QUALIFICATION_CODES if c in qtypes}
+    criteria = services._criteria()
+    # Stage at each year end, then now: written as the stage history it would have left.
+    checkpoints = [datetime.date(y, 12, 31) for y in years] + [today]
+    checkpoint_times = [
+        timezone.make_aware(datetime.datetime.combine(day, datetime.time(12)))
+        for day in checkpoints
+    ]
     start_id = (Enterprise.objects.order_by("-pk").values_list("pk", flat=True).first() or 0) + 1
     existing = Enterprise.objects.count()
     # Heavier weight on the two towns with parks and on 莘庄镇 (the demo station's town).
     town_weights = [3 if parks_by_town.get(t.pk) else 1 for t in towns]
 
     used_names: set[str] = set(Enterprise.objects.values_list("name", flat=True))
-    through = Enterprise.sectors.through
+    sector_table = Enterprise.sectors.through._meta.db_table
+    tables = {
+        model: model._meta.db_table
+        for model in (Enterprise, Qualification, AnnualReport, LadderStageChange)
+    }
+    writer = _RowWriter()
     total = ctx.enterprises
     made = 0
     hte_count = 0
+    confirmed, staff_source = ReportStatus.CONFIRMED.value, ReportSource.STAFF.value
     for batch_start in range(0, total, BATCH):
         n = min(BATCH, total - batch_start)
-        with transaction.atomic():
-            enterprises, sector_rows, quals, reports = [], [], [], []
-            for i in range(n):
-                serial = existing + batch_start + i
-                pk = start_id + batch_start + i
-                word, ind_code, sector_codes = rng.choice(TRADES)
-                for attempt in range(20):
-                    trade = "".join(rng.sample(TRADE_NAMES, 2))
-                    name = f"上海{trade}{word}{rng.choice(SUFFIXES)}"
-                    if attempt > 5:
-                        name = f"上海{trade}{word}{serial}{rng.choice(SUFFIXES)}"
-                    if name not in used_names:
-                        break
-                used_names.add(name)
-                town = rng.choices(towns, weights=town_weights)[0]
-                park = None
-                if parks_by_town.get(town.pk) and rng.random() < 0.6:
-                    park = rng.choice(parks_by_town[town.pk])
-                registered = _date(rng, datetime.date(1998, 1, 1), datetime.date(last_year, 6, 30))
-                # Log-normal size: median revenue ≈ 1,500 万元, a long tail of large firms.
-                base_revenue = math.exp(rng.gauss(math.log(15_000_000), 1.3))
-                growth = rng.gauss(0.10, 0.15)
-                rd_ratio = max(0.0, rng.gauss(0.06, 0.04))
-                enterprises.append(
-                    Enterprise(
-                        pk=pk,
-                        uscc=make_uscc(serial + 1),
-                        name=name,
-                        legal_rep=rng.choice(SURNAMES) + rng.choice(GIVEN) + rng.choice(GIVEN),
-                        registered_on=registered,
-                        registered_capital=rng.choice([100, 200, 500, 1000, 2000, 5000]) * 10_000,
-                        address=f"{town.name}{rng.choice(['沪闵路', '莘松路', '七莘路', '剑川路', '紫星路', '申滨路'])}{rng.randint(1, 3000)}号",
-                        jurisdiction_id=town.pk,
-                        park_id=park.pk if park else None,
-                        lat=round(31.02 + rng.random() * 0.18, 6),
-                        lng=round(121.30 + rng.random() * 0.22, 6),
-                        industry_id=industries.get(ind_code),
-                        listing_status=ListingStatus.UNLISTED,
-                        contact_name=rng.choice(SURNAMES) + rng.choice(GIVEN),
-                        contact_phone=f"139{rng.randrange(10**8):08d}",
-                        data_changed_at=timezone.now(),
-                    )
+        for i in range(n):
+            serial = existing + batch_start + i
+            pk = start_id + batch_start + i
+            word, ind_code, sector_codes = rng.choice(TRADES)
+            for attempt in range(20):
+                trade = "".join(rng.sample(TRADE_NAMES, 2))
+                name = f"上海{trade}{word}{rng.choice(SUFFIXES)}"
+                if attempt > 5:
+                    name = f"上海{trade}{word}{serial}{rng.choice(SUFFIXES)}"
+                if name not in used_names:
+                    break
+            used_names.add(name)
+            town = rng.choices(towns, weights=town_weights)[0]
+            park = None
+            if parks_by_town.get(town.pk) and rng.random() < 0.6:
+                park = rng.choice(parks_by_town[town.pk])
+            registered = _date(rng, datetime.date(1998, 1, 1), datetime.date(last_year, 6, 30))
+            # Log-normal size: median revenue ≈ 1,500 万元, a long tail of large firms.
+            base_revenue = math.exp(rng.gauss(math.log(15_000_000), 1.3))
+            growth = rng.gauss(0.10, 0.15)
+            rd_ratio = max(0.0, rng.gauss(0.06, 0.04))
+            # Same draws in the same order as ever: the district is the same for a seed.
+            enterprise = [
+                pk, now, now, make_uscc(serial + 1), name,
+                rng.choice(SURNAMES) + rng.choice(GIVEN) + rng.choice(GIVEN), registered,
+                rng.choice([100, 200, 500, 1000, 2000, 5000]) * 10_000,
+                f"{town.name}{rng.choice(['沪闵路', '莘松路', '七莘路', '剑川路', '紫星路', '申滨路'])}{rng.randint(1, 3000)}号",
+                town.pk, park.pk if park else None,
+                round(31.02 + rng.random() * 0.18, 6), round(121.30 + rng.random() * 0.22, 6),
+                industries.get(ind_code), ListingStatus.UNLISTED.value,
+                rng.choice(SURNAMES) + rng.choice(GIVEN), f"139{rng.randrange(10**8):08d}", "",
+                "", now,
+            ]  # fmt: skip
+            for code in sector_codes:
+                writer.add(sector_table, SECTOR_COLUMNS, (pk, sectors[code]))
+            # Annual reports with growth (only years after registration).
+            revenue = base_revenue / (1 + growth) ** len(years)
+            staff = max(5, int(revenue / rng.uniform(600_000, 1_500_000)))
+            size = base_revenue
+            metrics: dict[int, tuple] = {}
+            for year in years:
+                revenue *= 1 + rng.gauss(growth, 0.08)
+                staff = max(3, int(staff * (1 + rng.gauss(growth * 0.6, 0.05))))
+                if year < registered.year:
+                    continue
+                rev = int(revenue)
+                row = (
+                    now, now, pk, year, rev,
+                    int(rev * max(0.0, rd_ratio + rng.gauss(0, 0.01))),
+                    int(rev * rng.uniform(0.4, 0.9)),
+                    int(rev * rng.uniform(0.8, 2.5)),
+                    int(rev * rng.uniform(0.02, 0.06)),
+                    int(rev * rng.gauss(0.08, 0.08)),
+                    staff,
+                    int(staff * rng.uniform(0.15, 0.6)),
+                    rng.randint(0, 3 if size > 2e7 else 1),
+                    int(rng.expovariate(1 / (2 + size / 2e7))),
+                    rng.randint(0, 40),
+                    confirmed, staff_source,
+                )  # fmt: skip
+                writer.add(tables[AnnualReport], REPORT_COLUMNS, row)
+                metrics[year] = (rev, row[5], row[13])
+            # Qualifications: bigger and more R&D-intensive firms hold more of them.
+            quals: list[tuple] = []  # (type id, certificate no., issued, expires)
+            score = math.log(size / 15_000_000) + 8 * rd_ratio + rng.gauss(0, 0.7)
+            first_year = max(registered.year + 1, years[0] - 3)
+            if score > 0.8:  # ≈ 30 % hold a valid 高企 in any year
+                hte_count += 1
+                issued = _date(
+                    rng, datetime.date(first_year, 10, 1), datetime.date(first_year + 2, 12, 31)
                 )
-                for code in sector_codes:
-                    sector_rows.append(through(enterprise_id=pk, sector_id=sectors[code]))
-                # Annual reports with growth (only years after registration).
-                revenue = base_revenue / (1 + growth) ** len(years)
-                staff = max(5, int(revenue / rng.uniform(600_000, 1_500_000)))
-                size = base_revenue
-                for year in years:
-                    revenue *= 1 + rng.gauss(growth, 0.08)
-                    staff = max(3, int(staff * (1 + rng.gauss(growth * 0.6, 0.05))))
-                    if year < registered.year:
-                        continue
-                    rev = int(revenue)
-                    reports.append(
-                        AnnualReport(
-                            enterprise_id=pk,
-                            year=year,
-                            revenue=rev,
-                            rd_expense=int(rev * max(0.0, rd_ratio + rng.gauss(0, 0.01))),
-                            hightech_revenue=int(rev * rng.uniform(0.4, 0.9)),
-                            total_assets=int(rev * rng.uniform(0.8, 2.5)),
-                            tax=int(rev * rng.uniform(0.02, 0.06)),
-                            profit=int(rev * rng.gauss(0.08, 0.08)),
-                            staff=staff,
-                            tech_staff=int(staff * rng.uniform(0.15, 0.6)),
-                            invention_patents_granted=rng.randint(0, 3 if size > 2e7 else 1),
-                            invention_patents_valid=int(rng.expovariate(1 / (2 + size / 2e7))),
-                            ip_count=rng.randint(0, 40),
-                            status=ReportStatus.CONFIRMED,
-                        )
+                while issued <= today:
+                    expires = _add_years(issued, 3) - datetime.timedelta(days=1)
+                    number = f"GR{issued.year}31{rng.randrange(10**6):06d}"
+                    quals.append((qtypes["HTE"], number, issued, expires))
+                    if rng.random() < 0.2:  # some do not renew
+                        break
+                    issued = _add_years(issued, 3)
+            if score > -0.5 and size < 1e8:
+                for year in years[-3:]:
+                    if rng.random() < 0.6:
+                        issued = datetime.date(year, rng.randint(3, 9), rng.randint(1, 28))
+                        number = f"{year}3101{rng.randrange(10**6):06d}"
+                        expires = _add_years(issued, 1) - datetime.timedelta(days=1)
+                        quals.append((qtypes["TSME"], number, issued, expires))
+            if score > 2.0 and rng.random() < 0.4:
+                code = rng.choice(["LITTLE_GIANT", "LITTLE_GIANT_CULTIVATION"])
+                issued = _date(rng, datetime.date(years[0], 1, 1), today)
+                quals.append((qtypes[code], "", issued, None))
+            if score > 0.9 and rng.random() < 0.35:
+                issued = _date(rng, datetime.date(years[0], 1, 1), today)
+                expires = _add_years(issued, 3) - datetime.timedelta(days=1)
+                quals.append((qtypes["SRDI_GIANT" if score > 2.2 else "SRDI"], "", issued, expires))
+            if rng.random() < 0.06:
+                issued = _date(rng, datetime.date(years[0], 9, 1), today)
+                quals.append((qtypes["CONTEST_AWARD"], "创新创业大赛", issued, None))
+            if score > 2.0 and rng.random() < 0.3:
+                issued = _date(rng, datetime.date(years[0], 1, 1), today)
+                quals.append((qtypes["ETC_CITY"], "", issued, None))
+            for type_id, number, issued, expires in quals:
+                writer.add(
+                    tables[Qualification],
+                    QUALIFICATION_COLUMNS,
+                    (now, now, pk, type_id, number, issued, expires, None),
+                )
+            # The ladder, from the rows above through the one rule (services.decide_stage).
+            stage = ""
+            for day, at in zip(checkpoints, checkpoint_times, strict=True):
+                codes = {
+                    ladder_types[t]
+                    for t, _n, issued, expires in quals
+                    if t in ladder_types and issued <= day and (expires is None or expires >= day)
+                }
+                window = {y: m for y, m in metrics.items() if day.year - 3 <= y <= day.year}
+                to_stage, reason = services.decide_stage(codes, window, day, criteria)
+                if to_stage != stage:
+                    writer.add(
+                        tables[LadderStageChange], LADDER_COLUMNS, (pk, at, stage, to_stage, reason)
                     )
-                # Qualifications: bigger and more R&D-intensive firms hold more of them.
-                score = math.log(size / 15_000_000) + 8 * rd_ratio + rng.gauss(0, 0.7)
-                first_year = max(registered.year + 1, years[0] - 3)
-                if score > 0.8:  # ≈ 30 % hold a valid 高企 in any year
-                    hte_count += 1
-                    issued = _date(
-                        rng, datetime.date(first_year, 10, 1), datetime.date(first_year + 2, 12, 31)
-                    )
-                    while issued <= today:
-                        expires = _add_years(issued, 3) - datetime.timedelta(days=1)
-                        quals.append(
-                            Qualification(
-                                enterprise_id=pk,
-                                type=qtypes["HTE"],
-                                certificate_no=f"GR{issued.year}31{rng.randrange(10**6):06d}",
-                                issued_on=issued,
-                                expires_on=expires,
-                            )
-                        )
-                        if rng.random() < 0.2:  # some do not renew
-                            break
-                        issued = _add_years(issued, 3)
-                if score > -0.5 and size < 1e8:
-                    for year in years[-3:]:
-                        if rng.random() < 0.6:
-                            issued = datetime.date(year, rng.randint(3, 9), rng.randint(1, 28))
-                            quals.append(
-                                Qualification(
-                                    enterprise_id=pk,
-                                    type=qtypes["TSME"],
-                                    certificate_no=f"{year}3101{rng.randrange(10**6):06d}",
-                                    issued_on=issued,
-                                    expires_on=_add_years(issued, 1) - datetime.timedelta(days=1),
-                                )
-                            )
-                if score > 2.0 and rng.random() < 0.4:
-                    code = rng.choice(["LITTLE_GIANT", "LITTLE_GIANT_CULTIVATION"])
-                    quals.append(
-                        Qualification(
-                            enterprise_id=pk,
-                            type=qtypes[code],
-                            issued_on=_date(rng, datetime.date(years[0], 1, 1), today),
-                        )
-                    )
-                if score > 0.9 and rng.random() < 0.35:
-                    issued = _date(rng, datetime.date(years[0], 1, 1), today)
-                    quals.append(
-                        Qualification(
-                            enterprise_id=pk,
-                            type=qtypes["SRDI_GIANT" if score > 2.2 else "SRDI"],
-                            issued_on=issued,
-                            expires_on=_add_years(issued, 3) - datetime.timedelta(days=1),
-                        )
-                    )
-                if rng.random() < 0.06:
-                    quals.append(
-                        Qualification(
-                            enterprise_id=pk,
-                            type=qtypes["CONTEST_AWARD"],
-                            certificate_no="创新创业大赛",
-                            issued_on=_date(rng, datetime.date(years[0], 9, 1), today),
-                        )
-                    )
-                if score > 2.0 and rng.random() < 0.3:
-                    quals.append(
-                        Qualification(
-                            enterprise_id=pk,
-                            type=qtypes["ETC_CITY"],
-                            issued_on=_date(rng, datetime.date(years[0], 1, 1), today),
-                        )
-                    )
-            Enterprise.objects.bulk_create(enterprises, batch_size=1000)
-            through.objects.bulk_create(sector_rows, batch_size=2000)
-            Qualification.objects.bulk_create(quals, batch_size=2000)
-            AnnualReport.objects.bulk_create(reports, batch_size=2000)
-            made += n
+                    stage = to_stage
+            enterprise[-2] = str(stage)
+            writer.add(tables[Enterprise], ENTERPRISE_COLUMNS, tuple(enterprise))
+        with transaction.atomic():
+            writer.flush()
+        made += n
         if total > BATCH:
             ctx.log(f"  enterprises: {made:,}/{total:,}")
     _reset_sequences()
+    register_changed()
 
     new_ids = list(
         Enterprise.objects.filter(pk__gte=start_id).order_by("pk").values_list("pk", flat=True)
     )
-    _ladder_history(new_ids, years, today)
     _watch_lists(ctx, new_ids)
     _visits(ctx, new_ids, today)
     _enterprise_user(ctx)
@@ -294,36 +346,6 @@ def _reset_sequences() -> None:
                 f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "  # noqa: S608
                 f"(SELECT MAX(id) FROM {table}))"
             )
-
-
-def _ladder_history(ids: list[int], years: list[int], today: datetime.date) -> None:
-    """Stage at each year end, then now, written as the stage history it would have left."""
-    checkpoints = [datetime.date(y, 12, 31) for y in years] + [today]
-    current = dict.fromkeys(ids, "")
-    history = []
-    for day in checkpoints:
-        stages = services.compute_stages(ids, day)
-        at = timezone.make_aware(datetime.datetime.combine(day, datetime.time(12)))
-        for eid, (stage, reason) in stages.items():
-            if stage != current[eid]:
-                history.append(
-                    LadderStageChange(
-                        enterprise_id=eid,
-                        changed_at=at,
-                        from_stage=current[eid],
-                        to_stage=stage,
-                        reason=reason,
-                    )  # fmt: skip
-                )
-                current[eid] = stage
-    with transaction.atomic():
-        LadderStageChange.objects.bulk_create(history, batch_size=5000)
-        by_stage: dict[str, list[int]] = {}
-        for eid, stage in current.items():
-            by_stage.setdefault(stage, []).append(eid)
-        for stage, eids in by_stage.items():
-            for i in range(0, len(eids), 5000):
-                Enterprise.objects.filter(pk__in=eids[i : i + 5000]).update(ladder_stage=stage)
 
 
 def _watch_lists(ctx: DemoContext, ids: list[int]) -> None:

@@ -36,6 +36,18 @@ def default_metric_year() -> int:
     return timezone.localdate().year - 1
 
 
+class StableOrderingFilter(django_filters.OrderingFilter):
+    """Sort as asked, then by id in the same direction, so pages never overlap on ties."""
+
+    def filter(self, qs, value):
+        qs = super().filter(qs, value)
+        if value:
+            fields = [f for f in value if f]
+            if fields:
+                qs = qs.order_by(*qs.query.order_by, "-pk" if fields[-1][0] == "-" else "pk")
+        return qs
+
+
 class EnterpriseFilterSet(django_filters.FilterSet):
     """Filters for the enterprise register (科技企业库).
 
@@ -86,7 +98,7 @@ class EnterpriseFilterSet(django_filters.FilterSet):
     revenue_max = django_filters.NumberFilter(label=_("revenue ≤ (10k yuan)"), method="filter_noop")
     rd_ratio_min = django_filters.NumberFilter(label=_("R&D ratio ≥ (%)"), method="filter_noop")
     staff_min = django_filters.NumberFilter(label=_("staff ≥"), method="filter_noop")
-    ordering = django_filters.OrderingFilter(
+    ordering = StableOrderingFilter(
         label=_("sort"),
         fields=(("name", "name"), ("registered_on", "registered_on"), ("uscc", "uscc")),
         field_labels={
@@ -131,8 +143,10 @@ class EnterpriseFilterSet(django_filters.FilterSet):
 
     def filter_qualification(self, queryset, name, value):
         day = self.form.cleaned_data.get("valid_on") or timezone.localdate()
-        # IN (subquery) rather than a correlated EXISTS: the subquery is one range scan of
-        # the (type, issued_on, expires_on) index, not one probe per enterprise.
+        # IN (subquery), not a correlated EXISTS or a UNION of valid_on's cases: one
+        # semi-join the planner may run either way — hash the index-only scan of
+        # (type, expires_on, issued_on, revoked_on, enterprise) when few match, or walk
+        # the sort index probing (enterprise, type, dates) when many do (sort + LIMIT).
         valid = Qualification.objects.valid_on(day).filter(type=value)
         return queryset.filter(pk__in=valid.values("enterprise_id"))
 

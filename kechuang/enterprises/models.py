@@ -255,7 +255,20 @@ class Qualification(BusinessModel):
                 fields=["type", "issued_on", "expires_on", "revoked_on", "enterprise"],
                 name="qual_valid_on_idx",
             ),
-            models.Index(fields=["enterprise", "type"]),
+            # All certificates of one type with their dates, expiry first: the list's
+            # "valid on D" filter and counts read it index-only (a partial index on
+            # "currently valid" would go stale as today moves).
+            models.Index(
+                fields=["type", "expires_on", "issued_on", "revoked_on", "enterprise"],
+                name="qual_type_expiry_idx",
+            ),
+            # One enterprise's certificates of a type, dates included: the profile, the
+            # page facts and the list's semi-join probes ("valid HTE, newest first" walks
+            # the sort index and asks this one per row) never touch the table rows.
+            models.Index(
+                fields=["enterprise", "type", "expires_on", "issued_on", "revoked_on"],
+                name="qual_enterprise_valid_idx",
+            ),
             models.Index(fields=["expires_on"]),
         ]
 
@@ -589,3 +602,22 @@ class VisitIssue(BusinessModel):
 
     def __str__(self) -> str:
         return f"{self.enterprise} · {self.description[:30]}"
+
+
+# ---------------------------------------------------------------------------
+# Register version (cache key of list counts)
+# ---------------------------------------------------------------------------
+
+
+class RegisterVersion(models.Model):
+    """One row, bumped in the same transaction as every change that can alter which
+    enterprises a list filter matches (see kechuang.enterprises.versioning)."""
+
+    value = models.BigIntegerField(default=0)
+    changed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("register version")
+
+    def __str__(self) -> str:
+        return f"{self.value} @ {self.changed_at}"

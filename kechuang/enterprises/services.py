@@ -38,6 +38,7 @@ from kechuang.enterprises.models import (
     WatchList,
     WatchListMember,
 )
+from kechuang.enterprises.versioning import register_changed
 
 # Qualification codes the ladder reads (stable codes seeded by migration 0003).
 HTE = "HTE"
@@ -69,6 +70,7 @@ def _check_enterprise(enterprise: Enterprise, user) -> None:
 def touch(enterprise_ids: Iterable[int]) -> None:
     """Mark enterprises' data as changed (bulk rule evaluation re-runs only these)."""
     Enterprise.objects.filter(pk__in=list(enterprise_ids)).update(data_changed_at=timezone.now())
+    register_changed()
 
 
 # ---------------------------------------------------------------------------
@@ -322,33 +324,36 @@ def compute_stages(
         )
         for eid, year, revenue, rd, patents in rows.iterator(chunk_size=5000):
             reports[eid][year] = (revenue, rd, patents)
-    rising, leader = criteria.get(LadderStage.RISING), criteria.get(LadderStage.LEADER)
-    result: dict[int, tuple[str, str]] = {}
-    for eid in ids:
-        codes = quals.get(eid, ())
-        years = reports.get(eid)
-        current = previous = None
-        if years:
-            latest = max(years)
-            if latest >= on.year - 1:  # stale metrics do not qualify
-                current, previous = years[latest], years.get(latest - 1)
-        has_hte = HTE in codes
-        if _meets(leader, current, previous, has_hte):
-            result[eid] = (LadderStage.LEADER, "criteria")
-        elif any(c in codes for c in LITTLE_GIANT_CODES):
-            result[eid] = (
-                LadderStage.LITTLE_GIANT,
-                next(c for c in LITTLE_GIANT_CODES if c in codes),
-            )
-        elif has_hte:
-            result[eid] = (LadderStage.HTE, HTE)
-        elif _meets(rising, current, previous, has_hte):
-            result[eid] = (LadderStage.RISING, "criteria")
-        elif CONTEST_AWARD in codes:
-            result[eid] = (LadderStage.CONTEST, CONTEST_AWARD)
-        else:
-            result[eid] = ("", "")
-    return result
+    return {eid: decide_stage(quals.get(eid, ()), reports.get(eid), on, criteria) for eid in ids}
+
+
+def decide_stage(
+    codes, years: dict[int, tuple] | None, on: datetime.date, criteria: dict[str, LadderCriteria]
+) -> tuple[str, str]:
+    """(stage, reason) from the ladder qualification codes valid on `on` and the confirmed
+    {year: (revenue, rd_expense, invention_patents_valid)} of on.year - 3 … on.year.
+
+    The rule itself, without the database: compute_stages feeds it from queries, the demo
+    generator from the rows it is about to write.
+    """
+    current = previous = None
+    if years:
+        latest = max(years)
+        if latest >= on.year - 1:  # stale metrics do not qualify
+            current, previous = years[latest], years.get(latest - 1)
+    has_hte = HTE in codes
+    if _meets(criteria.get(LadderStage.LEADER), current, previous, has_hte):
+        return (LadderStage.LEADER, "criteria")
+    for code in LITTLE_GIANT_CODES:
+        if code in codes:
+            return (LadderStage.LITTLE_GIANT, code)
+    if has_hte:
+        return (LadderStage.HTE, HTE)
+    if _meets(criteria.get(LadderStage.RISING), current, previous, has_hte):
+        return (LadderStage.RISING, "criteria")
+    if CONTEST_AWARD in codes:
+        return (LadderStage.CONTEST, CONTEST_AWARD)
+    return ("", "")
 
 
 def recompute_ladder(
@@ -399,6 +404,7 @@ def recompute_ladder(
                 )
         Enterprise.objects.bulk_update(to_update, ["ladder_stage"], batch_size=2000)
         LadderStageChange.objects.bulk_create(history, batch_size=2000)
+        register_changed()  # bulk_update fires no signals; the stage filter's counts move
         if entries:
             audit.bulk_record(entries)
     return len(changed)

@@ -133,11 +133,14 @@ def test_htmx_request_gets_results_fragment(client_for, officer, population):
 def test_list_page_query_count(client_for, officer, population, django_assert_max_num_queries):
     client = client_for(officer)
     client.get(reverse("enterprises:list"))  # warm session/content types
+    params = {"qualification": "HTE", "revenue_min": 1, "ordering": "-name"}
+    # First view of a filter: the register version (1 query) and the count.
+    with django_assert_max_num_queries(16):
+        response = client.get(reverse("enterprises:list"), params)
+    assert response.status_code == 200
+    # Repeat view: the count comes from the cache; the page, facts and filters only.
     with django_assert_max_num_queries(15):
-        response = client.get(
-            reverse("enterprises:list"),
-            {"qualification": "HTE", "revenue_min": 1, "ordering": "-name"},
-        )
+        response = client.get(reverse("enterprises:list"), params | {"page": 1})
     assert response.status_code == 200
 
 

@@ -11,6 +11,7 @@ from django.db.models import Prefetch
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 
 from kechuang.core.models import Role
@@ -29,6 +30,7 @@ from kechuang.enterprises.models import (
     VisitIssue,
     WatchListMember,
 )
+from kechuang.enterprises.versioning import cached_count
 from kechuang.enterprises.views.common import (
     form_error,
     render_filter_fields,
@@ -72,6 +74,14 @@ def _page_facts(ids: list[int], year: int) -> tuple[dict, dict]:
     return metrics, quals
 
 
+class CachedCountPaginator(Paginator):
+    """The exact count, from the short-lived cache keyed by query and register version."""
+
+    @cached_property
+    def count(self) -> int:
+        return cached_count(self.object_list.order_by())
+
+
 @role_required(*STAFF)
 def enterprise_list(request):
     """科技企业库 list: filters, sort, count, page; HTMX swaps only the results."""
@@ -80,7 +90,9 @@ def enterprise_list(request):
     qs = filterset.qs if filterset.is_valid() else Enterprise.objects.none()
     # Two steps: page through ids only (the sort touches no joined columns), then load
     # the 50 rows of the page with their joins.
-    page = Paginator(qs.values_list("pk", flat=True), PAGE_SIZE).get_page(request.GET.get("page"))
+    page = CachedCountPaginator(qs.values_list("pk", flat=True), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
     ids = list(page.object_list)
     by_id = qs.model.objects.select_related("jurisdiction", "park", "industry").in_bulk(ids)
     rows = [by_id[pk] for pk in ids if pk in by_id]
