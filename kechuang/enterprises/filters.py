@@ -10,6 +10,8 @@ from django.db.models import F, Q, Value
 from django.db.models.lookups import GreaterThanOrEqual
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 
 from kechuang.core.models import Jurisdiction, JurisdictionLevel
 from kechuang.enterprises.models import (
@@ -141,6 +143,7 @@ class EnterpriseFilterSet(django_filters.FilterSet):
             pk__in=through.objects.filter(sector__in=value).values("enterprise_id")
         )
 
+    @extend_schema_field(OpenApiTypes.STR)  # a qualification type code, e.g. HTE
     def filter_qualification(self, queryset, name, value):
         day = self.form.cleaned_data.get("valid_on") or timezone.localdate()
         # IN (subquery), not a correlated EXISTS or a UNION of valid_on's cases: one
@@ -150,6 +153,7 @@ class EnterpriseFilterSet(django_filters.FilterSet):
         valid = Qualification.objects.valid_on(day).filter(type=value)
         return queryset.filter(pk__in=valid.values("enterprise_id"))
 
+    @extend_schema_field(OpenApiTypes.STR)  # a watch-list code
     def filter_watch_list(self, queryset, name, value):
         members = WatchListMember.objects.current().filter(watch_list=value)
         return queryset.filter(pk__in=members.values("enterprise_id"))
