@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from rest_framework import permissions, serializers, viewsets
 from rest_framework.response import Response
 
@@ -15,6 +16,30 @@ class ScopedViewSetMixin:
     def get_queryset(self):
         action = "view" if self.request.method in permissions.SAFE_METHODS else "change"
         return self.queryset.model.objects.visible_to(self.request.user, action)
+
+
+class SavedThroughServiceMixin:
+    """Create and update through one service `save(instance_or_None, data, *, acting_user)`.
+
+    For reference registers that are never deleted (their history matters), set
+    `undeletable` to the reason the API gives.
+    """
+
+    save_service = None  # staticmethod(services.save_x)
+    undeletable = "This record is kept for its history and cannot be deleted."
+
+    def perform_create(self, serializer):
+        serializer.instance = self.save_service(
+            None, serializer.validated_data, acting_user=self.request.user
+        )
+
+    def perform_update(self, serializer):
+        serializer.instance = self.save_service(
+            serializer.instance, serializer.validated_data, acting_user=self.request.user
+        )
+
+    def perform_destroy(self, instance):
+        raise DjangoPermissionDenied(self.undeletable)
 
 
 class JurisdictionSerializer(serializers.ModelSerializer):

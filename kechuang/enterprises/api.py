@@ -6,7 +6,7 @@ from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from kechuang.core.api import ScopedViewSetMixin
+from kechuang.core.api import SavedThroughServiceMixin, ScopedViewSetMixin
 from kechuang.core.models import Role
 from kechuang.core.validators import validate_uscc
 from kechuang.enterprises import services
@@ -78,25 +78,12 @@ class QualificationTypeSchema(serializers.ModelSerializer):
         fields = ["id", "code", "name", "level", "validity_years", "description", "is_active"]
 
 
-class QualificationTypeViewSet(ScopedViewSetMixin, viewsets.ModelViewSet):
+class QualificationTypeViewSet(SavedThroughServiceMixin, ScopedViewSetMixin, viewsets.ModelViewSet):
     queryset = QualificationType.objects.all()
     serializer_class = QualificationTypeSchema
     allowed_roles = STAFF
-
-    def perform_create(self, serializer):
-        serializer.instance = services.save_qualification_type(
-            None, serializer.validated_data, acting_user=self.request.user
-        )
-
-    def perform_update(self, serializer):
-        serializer.instance = services.save_qualification_type(
-            serializer.instance, serializer.validated_data, acting_user=self.request.user
-        )
-
-    def perform_destroy(self, instance):
-        from django.core.exceptions import PermissionDenied
-
-        raise PermissionDenied("Qualification types are deactivated, not deleted.")
+    save_service = staticmethod(services.save_qualification_type)
+    undeletable = "Qualification types are deactivated, not deleted."
 
 
 class QualificationSchema(serializers.ModelSerializer):
@@ -213,25 +200,12 @@ class WatchListSchema(serializers.ModelSerializer):
         fields = ["id", "code", "name", "purpose"]
 
 
-class WatchListViewSet(ScopedViewSetMixin, viewsets.ModelViewSet):
+class WatchListViewSet(SavedThroughServiceMixin, ScopedViewSetMixin, viewsets.ModelViewSet):
     queryset = WatchList.objects.all()
     serializer_class = WatchListSchema
     allowed_roles = STAFF
-
-    def perform_create(self, serializer):
-        serializer.instance = services.save_watch_list(
-            None, serializer.validated_data, acting_user=self.request.user
-        )
-
-    def perform_update(self, serializer):
-        serializer.instance = services.save_watch_list(
-            serializer.instance, serializer.validated_data, acting_user=self.request.user
-        )
-
-    def perform_destroy(self, instance):
-        from django.core.exceptions import PermissionDenied
-
-        raise PermissionDenied("Watch-lists keep their history and are not deleted.")
+    save_service = staticmethod(services.save_watch_list)
+    undeletable = "Watch-lists keep their history and are not deleted."
 
 
 class WatchListMemberSchema(serializers.ModelSerializer):
