@@ -90,3 +90,19 @@ def test_openapi_schema_and_docs_are_served_offline(client):
     docs = client.get("/api/docs").content.decode()
     assert "swagger-ui" in docs
     assert "cdn" not in docs.lower()
+
+
+def test_chinese_by_default_even_for_an_english_browser(client, officer):
+    client.force_login(officer)
+    page = client.get("/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
+    assert 'lang="zh-hans"' in page.content.decode()
+    assert "首页" in page.content.decode()
+
+
+def test_language_switch_gives_english(client, officer):
+    client.force_login(officer)
+    switched = client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    assert switched.status_code == 302
+    page = client.get("/", HTTP_ACCEPT_LANGUAGE="zh-CN")
+    assert 'lang="en"' in page.content.decode()
+    assert "Home" in page.content.decode()
