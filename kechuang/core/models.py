@@ -382,3 +382,7 @@ class ImportJob(models.Model):
             ImportStatus.VALIDATING,
             ImportStatus.APPLYING,
         )
+
+
+# Where imported records came from (kechuang.core.imports); a core model.
+from kechuang.core.imports.models import ImportedRecords  # noqa: E402, F401

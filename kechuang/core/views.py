@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 from rest_framework.authtoken.models import Token
 
 from kechuang.core.filters import AuditEntryFilterSet
+from kechuang.core.imports.models import ImportedRecords
 from kechuang.core.models import AuditEntry, Notification, Role
 from kechuang.core.permissions import open_to_any_user, role_required
 
@@ -64,9 +65,53 @@ def object_audit(request, app_label: str, model: str, pk: str):
     obj = manager.visible_to(request.user).filter(pk=pk).first()
     if obj is None:
         raise Http404
-    entries = AuditEntry.objects.filter(content_type=ct, object_id=str(pk)).select_related("actor")
+    entries = list(
+        AuditEntry.objects.filter(content_type=ct, object_id=str(pk)).select_related("actor")[:500]
+    )
+    entries.extend(_imported_creations(ct, obj, request.user))
+    entries.sort(key=lambda e: (e.at, e.pk or 0), reverse=True)
     template = "core/_audit_table.html" if request.htmx else "core/object_audit.html"
-    return render(request, template, {"object": obj, "entries": entries[:500]})
+    return render(request, template, {"object": obj, "entries": entries})
+
+
+def _imported_creations(ct: ContentType, obj, user) -> list[AuditEntry]:
+    """The "created by import #N (file, row r)" entries of a record an import created.
+
+    Imports audit their creates once per import (one AuditEntry plus a packed
+    id -> file row mapping, ImportedRecords); this turns that back into a row of the
+    record's own history: who and when from the import's entry, the row from the map.
+    """
+    pk = obj.pk
+    if not isinstance(pk, int):
+        return []
+    found = []
+    for mapping in ImportedRecords.objects.covering(ct.pk, pk).select_related("audit_entry", "job"):
+        row = mapping.row_of(pk)
+        if row is None:
+            continue
+        source = mapping.audit_entry
+        entry = AuditEntry(
+            pk=source.pk,
+            at=source.at,
+            actor_id=source.actor_id,
+            actor_name=source.actor_name,
+            via=source.via,
+            content_type=ct,
+            object_id=str(pk),
+            object_repr=str(obj)[:255],
+            action=source.action,
+            event=source.event,
+            changes={},
+        )
+        entry.import_source = {
+            "job": mapping.job_id,
+            "file": mapping.job.original_name,
+            "row": row,
+            # Only import staff can open an import's report (it scopes itself further).
+            "link": user.is_commission or user.is_station,
+        }
+        found.append(entry)
+    return found
 
 
 @open_to_any_user

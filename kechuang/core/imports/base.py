@@ -10,7 +10,8 @@ subclass of :class:`Importer` that declares its fields and three hooks:
 
 The generic parts here do the rest: convert cells in a tight loop, flag
 duplicates in the file, write creates and updates in bulk (``writers``), and
-write one audit entry per record that changed (see ``write``).
+audit them (see ``write_audit``: one entry per import for the creates plus a
+packed id -> file row mapping, one diff entry per updated record).
 """
 
 from __future__ import annotations
@@ -400,15 +401,19 @@ class Importer:
         }
 
     def write_audit(self, rows: Sequence[ParsedRow], *, job=None) -> int:
-        """One AuditEntry per record created or changed; nothing for unchanged rows.
+        """Audit what the write did: compact for creates, a diff per record for updates.
 
-        Updates carry the field diff {field: [before, after]}. Creates carry a
-        reference to where the values came from, {"import_job": id, "row": n}:
-        the uploaded file is kept with the job, so the created values can always
-        be read back, and skipping a 15-field JSON diff per new record halves the
-        cost of a 100k-row first import. Entries are inserted set-at-a-time like
-        the data; each has ``via="import"`` and ``event="import:<job id>"`` so a
-        job's changes can be listed, and the job itself gets an event entry.
+        Creates: ONE audit entry for the whole import of this kind (who, when,
+        ``via="import"``, the job and its kept file, how many, the id ranges) and one
+        :class:`~kechuang.core.imports.models.ImportedRecords` mapping each new id to
+        the file row it came from (packed arrays). A create has no "before"; its
+        "after" is that row of the kept file and the record itself. The per-object
+        history page merges it in (docs/decisions/0005-import-audit.md).
+
+        Updates: one entry per changed record with the field diff
+        ``{field: [before, after]}``; nothing for unchanged rows. All entries have
+        ``via="import"`` and ``event="import:<job id>"``, and the job itself gets an
+        event entry (services). Returns the number of audit entries written.
         """
         if not rows:
             return 0
@@ -416,36 +421,73 @@ class Importer:
         actor = self.user
         actor_id = actor.pk if actor is not None and actor.pk else None
         actor_name = (str(actor) if actor is not None else "system")[:150]
-        via = "import"
-        job_id = job.pk if job is not None and job.pk else "null"
-        event = f"import:{job_id}"
-        names = [
-            "at", "actor_id", "actor_name", "via", "content_type_id", "object_id",
-            "object_repr", "action", "event", "changes",
-        ]  # fmt: skip
-        now = self.now
-        audited = self.audit_fields or tuple(
-            n for n in self.write_fields if n not in ("data_changed_at", "updated_at")
+        job_id = job.pk if job is not None and job.pk else None
+        event = f"import:{job_id if job_id is not None else 'null'}"
+        created = [r for r in rows if r.action == CREATE]
+        updated = [r for r in rows if r.action != CREATE]
+        written = 0
+        if created:
+            written += self._audit_creates(created, job, ct, actor_id, actor_name, event)
+        if updated:
+            names = [
+                "at", "actor_id", "actor_name", "via", "content_type_id", "object_id",
+                "object_repr", "action", "event", "changes",
+            ]  # fmt: skip
+            now = self.now
+            audited = self.audit_fields or tuple(
+                n for n in self.write_fields if n not in ("data_changed_at", "updated_at")
+            )
+            entries = [
+                (now, actor_id, actor_name, "import", ct, str(r.target_id), r.repr[:255],
+                 AuditAction.UPDATE, event, changed_diff(r.before, r.record, audited))
+                for r in updated
+            ]  # fmt: skip
+            writers.insert_rows(AuditEntry, names, entries)
+            written += len(entries)
+        return written
+
+    def _audit_creates(self, created, job, ct, actor_id, actor_name, event) -> int:
+        from kechuang.core.imports.models import ImportedRecords, id_ranges
+
+        ids = sorted(r.target_id for r in created)
+        ranges = id_ranges(ids)
+        meta = self.model._meta
+        file_name = getattr(job, "original_name", "") or ""
+        entry = AuditEntry(
+            at=self.now,
+            actor_id=actor_id,
+            actor_name=actor_name,
+            via="import",
+            content_type_id=ct,
+            object_id="",
+            object_repr=(
+                _("%(count)d new %(things)s from import #%(job)s (%(file)s)")
+                % {
+                    "count": len(ids),
+                    "things": meta.verbose_name_plural,
+                    "job": getattr(job, "pk", "–"),
+                    "file": file_name,
+                }
+            )[:255],
+            action=AuditAction.CREATE,
+            event=event,
+            changes={
+                "import_job": getattr(job, "pk", None),
+                "file": file_name,
+                "stored_file": getattr(getattr(job, "file", None), "name", "") or "",
+                "created": len(ids),
+                "ids": [[start, stop - 1] for start, stop in ranges[:100]],
+            },
         )
-        entries = [
-            (
-                now,
-                actor_id,
-                actor_name,
-                via,
-                ct,
-                str(r.target_id),
-                r.repr[:255],
-                AuditAction.CREATE if r.action == CREATE else AuditAction.UPDATE,
-                event,
-                f'{{"import_job": {job_id}, "row": {r.number}}}'
-                if r.action == CREATE
-                else changed_diff(r.before, r.record, audited),
-            )  # fmt: skip
-            for r in rows
-        ]
-        writers.insert_rows(AuditEntry, names, entries)
-        return len(entries)
+        entry.save()
+        if job is not None and job.pk:
+            ImportedRecords.build(
+                job=job,
+                content_type_id=ct,
+                audit_entry=entry,
+                pairs=[(r.target_id, r.number) for r in created],
+            ).save()
+        return 1
 
 
 def _sort_key(row: ParsedRow) -> tuple[Any, ...]:

@@ -3,8 +3,8 @@
 
 Two paths with the same meaning, both tested:
 
-* PostgreSQL: plain inserts ``COPY`` (psycopg 3 ``cursor.copy``) straight into the
-  table; updates (and upserts) ``COPY`` into a temporary table, then one
+* PostgreSQL: plain inserts ``COPY`` (psycopg 3 ``cursor.copy``, binary format when
+  every column type allows it) straight into the table; updates (and upserts) ``COPY`` into a temporary table, then one
   ``UPDATE … FROM`` (or ``INSERT … SELECT … ON CONFLICT … RETURNING``).
 * Every other backend (SQLite): ``executemany`` of one prepared INSERT/UPDATE.
 
@@ -20,6 +20,7 @@ the table is exactly what the ORM would have written.
 from __future__ import annotations
 
 import datetime as dt
+import decimal
 import json
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
@@ -100,7 +101,8 @@ def lock_table(model: type[models.Model]) -> None:
 def allocate_ids(model: type[models.Model], count: int) -> list[int]:
     """``count`` fresh primary keys for new rows of ``model`` (inside the write transaction).
 
-    PostgreSQL: from the table's sequence in one query. SQLite: above both the highest
+    PostgreSQL: one contiguous block of the table's sequence, in one query (the caller
+    holds ``lock_table``). SQLite: above both the highest
     id in use and the AUTOINCREMENT counter (ids of deleted rows are never reused); the
     database is locked for writing, so nobody else takes them.
     """
@@ -111,11 +113,17 @@ def allocate_ids(model: type[models.Model], count: int) -> list[int]:
     pk = model._meta.pk.column
     with connection.cursor() as cursor:
         if _is_pg():
+            # One contiguous block: draw one value and move the sequence past the block.
+            # Only inserts into this table draw from its sequence, and ``lock_table``
+            # keeps every other inserter out until we commit, so nobody can take a value
+            # between the nextval and the setval (100k separate nextval calls cost 0.3 s).
             cursor.execute(
-                "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-                [qn(table), pk, count],
+                "SELECT setval(seq, nextval(seq) + %s - 1) "
+                "FROM (SELECT pg_get_serial_sequence(%s, %s)::regclass AS seq) AS s",
+                [count, qn(table), pk],
             )
-            return [row[0] for row in cursor.fetchall()]
+            last = cursor.fetchone()[0]
+            return list(range(last - count + 1, last + 1))
         cursor.execute(f"SELECT MAX({qn(pk)}) FROM {qn(table)}")
         start = cursor.fetchone()[0] or 0
         cursor.execute(
@@ -264,9 +272,91 @@ def _temp_table(cursor, model: type[models.Model], fields: Sequence[models.Field
     return qn(name), columns
 
 
+# Column types COPY may send in binary (the Python values are what the ORM would use).
+_BINARY_TYPES = frozenset(
+    {"int2", "int4", "int8", "varchar", "text", "bpchar", "date", "timestamptz", "numeric", "bool"}
+)
+_INT_RANGE = {"int2": 2**15, "int4": 2**31}
+
+
+class _NotBinary(Exception):
+    pass
+
+
+def _column_types(cursor, table: str, columns: Sequence[str]) -> list[tuple[int, str]] | None:
+    """(oid, type name) of each column in order, or None when one is not binary-safe."""
+    cursor.execute(
+        "SELECT a.attname, a.atttypid, t.typname FROM pg_attribute a "
+        "JOIN pg_type t ON t.oid = a.atttypid "
+        "WHERE a.attrelid = %s::regclass AND a.attnum > 0 AND NOT a.attisdropped",
+        [table],
+    )
+    by_name = {name: (oid, typname) for name, oid, typname in cursor.fetchall()}
+    types = [by_name.get(column.strip('"')) for column in columns]
+    if any(t is None or t[1] not in _BINARY_TYPES for t in types):
+        return None
+    return types
+
+
+def _binary_prep(typname: str, prep: Prep) -> Prep:
+    """Adapt a value for the binary dumper of ``typname``; raise _NotBinary when it cannot.
+
+    Binary COPY trusts the client's encoding: an int too large for int2/int4 would wrap
+    silently, so those are range-checked here (the text COPY then reports the error).
+    """
+    if typname in _INT_RANGE:
+        limit = _INT_RANGE[typname]
+
+        def check(value, prep=prep):
+            if prep is not None:
+                value = prep(value)
+            if value is not None and not -limit <= value < limit:
+                raise _NotBinary
+            return value
+
+        return check
+    if typname == "numeric":
+
+        def to_decimal(value, prep=prep):
+            if prep is not None:
+                value = prep(value)
+            kind = type(value)
+            if value is None or kind is decimal.Decimal:
+                return value
+            if kind is int or kind is float:
+                return decimal.Decimal(str(value))
+            raise _NotBinary
+
+        return to_decimal
+    return prep
+
+
 def _copy(cursor, temp: str, columns: Sequence[str], rows, preps) -> None:
+    """COPY the rows in: binary when every column allows it (less work on both sides).
+
+    Binary COPY sends each value in the column's own wire format (psycopg's C dumpers),
+    so neither side formats or parses text; it is about twice as cheap for a 100k-row
+    import. A value the binary dumper cannot take (a str for an integer, a float…)
+    rolls back to a savepoint and the rows go again as text, where the server reports
+    the problem as usual.
+    """
     raw = cursor.cursor  # the psycopg cursor under Django's wrapper
-    with raw.copy(f"COPY {temp} ({', '.join(columns)}) FROM STDIN") as copy:
+    sql = f"COPY {temp} ({', '.join(columns)}) FROM STDIN"
+    types = _column_types(raw, temp, columns)
+    if types is not None:
+        binary_preps = [_binary_prep(t[1], p) for t, p in zip(types, preps, strict=True)]
+        raw.execute("SAVEPOINT kechuang_copy")
+        try:
+            with raw.copy(sql + " (FORMAT BINARY)") as copy:
+                copy.set_types([t[0] for t in types])
+                for values in _tuples(rows, binary_preps):
+                    copy.write_row(values)
+        except Exception:  # noqa: BLE001 - retried as text, which raises the real problem
+            raw.execute("ROLLBACK TO SAVEPOINT kechuang_copy")
+        else:
+            raw.execute("RELEASE SAVEPOINT kechuang_copy")
+            return
+    with raw.copy(sql) as copy:
         for values in _tuples(rows, preps):
             copy.write_row(values)
 

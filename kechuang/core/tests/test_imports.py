@@ -11,6 +11,7 @@ from django.urls import reverse
 
 from kechuang.core.imports import services
 from kechuang.core.imports.base import Importer
+from kechuang.core.imports.models import ImportedRecords
 from kechuang.core.imports.reports import rejected_rows_xlsx, template_xlsx
 from kechuang.core.imports.testing import csv_bytes, upload, xlsx_bytes
 from kechuang.core.models import AuditEntry, ImportJob, ImportMode, ImportStatus
@@ -504,5 +505,6 @@ def test_apply_after_dry_run_does_not_classify_again(officer, town, monkeypatch)
     assert len(calls) == 5  # once, in the dry run
     new = Enterprise.objects.order_by("pk")
     assert [e.uscc for e in new] == sorted(make_uscc(n) for n in range(1, 6))
-    audits = AuditEntry.objects.filter(event=f"import:{job.pk}")
-    assert {a.object_id for a in audits} == {str(e.pk) for e in new}
+    mapping = ImportedRecords.objects.get(job=job)  # creates: one compact audit per import
+    assert mapping.ids() == [e.pk for e in new]
+    assert sorted(mapping.row_of(e.pk) for e in new) == [2, 3, 4, 5, 6]
