@@ -126,18 +126,21 @@ class Enterprise(BusinessModel):
     uscc = models.CharField(
         _("unified social credit code"), max_length=18, unique=True, validators=[validate_uscc]
     )
-    name = models.CharField(_("name"), max_length=200, db_index=True)
+    name = models.CharField(_("name"), max_length=200)  # indexed in Meta (no LIKE copy)
     legal_rep = models.CharField(_("legal representative"), max_length=50, blank=True)
     registered_on = models.DateField(_("registered on"), null=True, blank=True, db_index=True)
     registered_capital = models.BigIntegerField(
         _("registered capital (yuan)"), null=True, blank=True
     )
     address = models.CharField(_("address"), max_length=255, blank=True)
+    # Not indexed alone: Index(jurisdiction, name) below serves it, and every index
+    # costs bulk imports (docs/benchmarks.md, import section).
     jurisdiction = models.ForeignKey(
         Jurisdiction,
         verbose_name=_("town / street"),
         on_delete=models.PROTECT,
         related_name="enterprises",
+        db_index=False,
     )
     park = models.ForeignKey(
         Jurisdiction,
@@ -164,7 +167,7 @@ class Enterprise(BusinessModel):
     contact_email = models.EmailField(_("contact e-mail"), blank=True)
     # Current cultivation-ladder stage, recomputed by enterprises.services.
     ladder_stage = models.CharField(
-        _("ladder stage"), max_length=16, blank=True, db_index=True, choices=LadderStage.choices
+        _("ladder stage"), max_length=16, blank=True, choices=LadderStage.choices
     )
     # Bumped on every change of the enterprise's own data (incl. qualifications and
     # annual reports) so bulk rule evaluation can re-run only what changed.
@@ -177,7 +180,13 @@ class Enterprise(BusinessModel):
         ordering = ["name"]
         verbose_name = _("enterprise")
         verbose_name_plural = _("enterprises")
-        indexes = [models.Index(fields=["jurisdiction", "name"])]
+        # Plain B-tree indexes: name search is icontains, so PostgreSQL's varchar_pattern_ops
+        # copies that db_index=True adds would only slow writes.
+        indexes = [
+            models.Index(fields=["jurisdiction", "name"]),
+            models.Index(fields=["name"], name="ent_name_idx"),
+            models.Index(fields=["ladder_stage"], name="ent_ladder_stage_idx"),
+        ]
 
     def __str__(self) -> str:
         return self.name
