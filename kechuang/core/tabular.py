@@ -8,7 +8,8 @@ with a Chinese message that names the problem and what to do about it.
 
 Spreadsheets are read with python-calamine (Rust, ~100k rows/s and more); CSV with
 the csv module after detecting UTF-8 (with or without BOM), UTF-16 or GBK/GB18030.
-Exports use xlsxwriter in constant-memory mode and UTF-8-with-BOM CSV.
+Header mapping lives in kechuang.core.columns and writing in kechuang.core.export;
+both are re-exported here so callers keep one import.
 """
 
 from __future__ import annotations
@@ -19,19 +20,15 @@ import datetime as dt
 import gc
 import io
 import math
-import re
-import unicodedata
 import zipfile
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import IO, Any, NamedTuple
 
 import python_calamine
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from kechuang.core import xlsx
+from kechuang.core.tablebase import TableError, column_letter
 
 __all__ = [
     "Column",
@@ -50,18 +47,8 @@ __all__ = [
 MAX_UPLOAD_BYTES = 100 * 1024 * 1024
 MAX_UNCOMPRESSED_BYTES = 1024 * 1024 * 1024  # guards against zip bombs
 MAX_ROWS = 1_000_000
-EXCEL_MAX_ROWS = 1_048_576
 # How many non-empty rows at the top may hold titles, notes and the header.
 _HEADER_SEARCH_ROWS = 10
-
-
-class TableError(ValueError):
-    """The upload cannot be read as a table; ``str(error)`` is the user-facing message."""
-
-    def __init__(self, message: str, *, code: str = "invalid") -> None:
-        super().__init__(message)
-        self.message = message
-        self.code = code
 
 
 class Row(NamedTuple):
@@ -93,16 +80,6 @@ class Table:
 
     def __len__(self) -> int:
         return len(self.rows)
-
-
-def column_letter(index: int) -> str:
-    """Spreadsheet column letter of a 0-based column index (0 -> A, 26 -> AA)."""
-    letters = ""
-    index += 1
-    while index:
-        index, remainder = divmod(index - 1, 26)
-        letters = chr(65 + remainder) + letters
-    return letters
 
 
 # ---------------------------------------------------------------------------
@@ -563,260 +540,6 @@ def _check_header_merges(
             )  # fmt: skip
 
 
-# ---------------------------------------------------------------------------
-# Header mapping
-# ---------------------------------------------------------------------------
-
-_BRACKETED = re.compile(r"[(\[【〔<《{]([^)\]】〕>》}]*)[)\]】〕>》}]")
-_UNIT_SUFFIXES = ("万亿元", "亿元", "千万元", "百万元", "万元", "千元", "元", "%", "‰")
-_HEADER_NOISE = re.compile(r"[\s*:_\-.·/\\、]+")
-
-
-def normalize_header(header: str) -> tuple[str, str | None]:
-    """Return (matching key, unit) for a header or alias.
-
-    "＊营业收入（万元）" -> ("营业收入", "万元"); "Credit Code" -> ("creditcode", None).
-    The key ignores width, case, spaces, bracketed notes, required-markers (*) and
-    punctuation; the unit is the last bracketed note, if any.
-    """
-    text = unicodedata.normalize("NFKC", header or "")
-    notes = _BRACKETED.findall(text)
-    key = _HEADER_NOISE.sub("", _BRACKETED.sub("", text)).lower()
-    unit = notes[-1].strip() or None if notes else None
-    return key, unit
-
-
-@dataclass(frozen=True)
-class Column:
-    """One expected column of an import: its field name, label and accepted headers."""
-
-    field: str
-    label: str
-    aliases: tuple[str, ...] = ()
-    required: bool = True
-
-
-@dataclass
-class ColumnMapping:
-    """Result of :func:`map_columns`: which column holds each field, and what is wrong."""
-
-    indexes: dict[str, int]
-    units: dict[str, str | None]
-    missing: list[Column]
-    unknown: list[tuple[int, str]]
-    conflicts: list[tuple[Column, list[int]]]
-    headers: list[str]
-    allow_unknown: bool = True
-
-    @property
-    def errors(self) -> list[str]:
-        """User-facing messages for every problem that stops the import."""
-        messages = []
-        for column, indexes in self.conflicts:
-            found = "、".join(f"{column_letter(i)}列“{self.headers[i]}”" for i in indexes)
-            messages.append(
-                _("“%(label)s”对应了多列：%(found)s；请只保留一列。")
-                % {"label": column.label, "found": found}
-            )
-        if self.missing:
-            messages.append(
-                _("缺少必填列：%(columns)s。")
-                % {"columns": "；".join(_describe_column(c) for c in self.missing)}
-            )
-        if self.unknown and not self.allow_unknown:
-            messages.append(self.unknown_message)
-        return messages
-
-    @property
-    def unknown_message(self) -> str:
-        found = "、".join(f"{column_letter(i)}列“{h}”" for i, h in self.unknown)
-        return _("以下列无法识别：%(found)s。") % {"found": found} if self.unknown else ""
-
-    @property
-    def ok(self) -> bool:
-        return not self.errors
-
-    def raise_for_errors(self) -> None:
-        """Raise TableError carrying all messages when the mapping is not usable."""
-        if self.errors:
-            raise TableError("\n".join(self.errors), code="columns")
-
-    def get(self, values: Sequence[Any], field_name: str) -> Any:
-        """The cell for ``field_name`` in a row's values, or None when the column is absent."""
-        index = self.indexes.get(field_name)
-        return None if index is None else values[index]
-
-
-def _describe_column(column: Column) -> str:
-    if column.aliases:
-        return _("“%(label)s”（也可写作：%(aliases)s）") % {
-            "label": column.label,
-            "aliases": "、".join(column.aliases),
-        }
-    return f"“{column.label}”"
-
-
-def map_columns(
-    headers: Sequence[str], spec: Iterable[Column], *, allow_unknown: bool = True
-) -> ColumnMapping:
-    """Match table headers to the expected columns by label or alias.
-
-    Matching ignores spaces, full/half width, case, required-markers and bracketed
-    units ("营业收入（万元）" matches 营业收入; its unit "万元" is reported in
-    ``units``). Unknown columns are listed, and are an error only with
-    ``allow_unknown=False``.
-    """
-    spec = list(spec)
-    lookup: dict[str, Column] = {}
-    for column in spec:
-        for alias in (column.label, column.field, *column.aliases):
-            key, _unit = normalize_header(alias)
-            if key in lookup and lookup[key] is not column:
-                raise ValueError(
-                    f"alias {alias!r} is used by {lookup[key].field} and {column.field}"
-                )
-            lookup[key] = column
-
-    found: dict[str, list[int]] = {}
-    units: dict[str, str | None] = {}
-    unknown: list[tuple[int, str]] = []
-    for index, header in enumerate(headers):
-        if not header:
-            continue
-        key, unit = normalize_header(header)
-        column = lookup.get(key)
-        if column is None:
-            for suffix in _UNIT_SUFFIXES:
-                if key.endswith(suffix) and key[: -len(suffix)] in lookup:
-                    column, unit = lookup[key[: -len(suffix)]], unit or suffix
-                    break
-        if column is None:
-            unknown.append((index, header))
-            continue
-        found.setdefault(column.field, []).append(index)
-        units.setdefault(column.field, unit)
-
-    by_field = {column.field: column for column in spec}
-    conflicts = [(by_field[f], idx) for f, idx in found.items() if len(idx) > 1]
-    return ColumnMapping(
-        indexes={f: idx[0] for f, idx in found.items()},
-        units=units,
-        missing=[c for c in spec if c.required and c.field not in found],
-        unknown=unknown,
-        conflicts=conflicts,
-        headers=list(headers),
-        allow_unknown=allow_unknown,
-    )
-
-
-# ---------------------------------------------------------------------------
-# Writing
-# ---------------------------------------------------------------------------
-
-_SHEET_NAME_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
-_MAX_EXACT_DIGITS = 15  # Excel keeps 15 significant digits
-
-
-def _local_naive(value: dt.datetime) -> dt.datetime:
-    if value.tzinfo is not None:
-        value = timezone.localtime(value)
-    return value.replace(tzinfo=None)
-
-
-def write_xlsx(
-    stream: str | IO[bytes],
-    headers: Sequence[str],
-    rows: Iterable[Sequence[Any]],
-    *,
-    sheet_name: str = "Sheet1",
-    column_widths: Sequence[float] | None = None,
-) -> int:
-    """Write one sheet with a bold, frozen, filterable header row; return the data row count.
-
-    Streams rows through kechuang.core.xlsx (SpreadsheetML written directly), so 100k+
-    rows are fine. Text is
-    always written as text (a credit code stays "914403001922038216"; "=1+1" is not a
-    formula); ``Decimal`` is written as a number when Excel can hold it exactly;
-    ``bool`` as 是/否; aware datetimes in the local time zone.
-    """
-    name = _SHEET_NAME_FORBIDDEN.sub("_", sheet_name).strip("'")[:31] or "Sheet1"
-    widths = [
-        column_widths[i] if column_widths else max(10, min(40, 2.2 * len(h)))
-        for i, h in enumerate(headers)
-    ]
-    # As in read_table: no reference cycles are made, and with a large ``rows`` list in
-    # memory the cyclic collector's full scans cost a large share of the time.
-    gc_was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        return xlsx.write_sheet(
-            stream,
-            headers,
-            rows,
-            sheet_name=name,
-            column_widths=widths,
-            bool_text=(_("是"), _("否")),
-            localise=_local_naive,
-            max_rows=EXCEL_MAX_ROWS,
-            on_too_many=lambda: TableError(
-                _(
-                    "导出数据超过 Excel 单个工作表的上限（%(limit)d 行），请缩小筛选范围或导出为 CSV。"
-                )
-                % {"limit": EXCEL_MAX_ROWS - 1},
-                code="too_many_rows",
-            ),
-        )
-    finally:
-        if gc_was_enabled:
-            gc.enable()
-
-
-class _Utf8Writer:
-    """Minimal text sink for csv.writer that encodes to a binary stream."""
-
-    def __init__(self, stream: IO[bytes]) -> None:
-        self._write = stream.write
-
-    def write(self, text: str) -> None:
-        self._write(text.encode("utf-8"))
-
-
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-_PLAIN_NUMBER = re.compile(r"[+-]?\d+(\.\d+)?")
-
-
-def _csv_text(value: Any) -> str:
-    kind = type(value)
-    if kind is str:
-        # A cell starting with = + - @ would run as a formula in Excel (CSV injection).
-        if value.startswith(_FORMULA_START) and not _PLAIN_NUMBER.fullmatch(value):
-            return "'" + value
-        return value
-    if value is None:
-        return ""
-    if kind is bool:
-        return _("是") if value else _("否")
-    if kind is Decimal:
-        return format(value, "f")
-    if kind is float:
-        return format(Decimal(format(value, ".15g")), "f") if math.isfinite(value) else str(value)
-    if isinstance(value, dt.datetime):
-        return _local_naive(value).isoformat(sep=" ", timespec="seconds")
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    return str(value)
-
-
-def write_csv(stream: IO[bytes], headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
-    """Write UTF-8 CSV with a BOM (so Excel shows Chinese correctly); return the row count.
-
-    ``stream`` is binary (an open file, ``BytesIO`` or Django ``HttpResponse``). Text
-    that Excel would run as a formula is prefixed with an apostrophe.
-    """
-    stream.write(codecs.BOM_UTF8)
-    writer = csv.writer(_Utf8Writer(stream), lineterminator="\r\n")
-    writer.writerow(headers)
-    count = 0
-    for count, row in enumerate(rows, start=1):  # noqa: B007 - count is returned
-        writer.writerow([_csv_text(value) for value in row])
-    return count
+# Re-exported: one import for callers (`from kechuang.core.tabular import ...`).
+from kechuang.core.columns import Column, ColumnMapping, map_columns, normalize_header  # noqa: E402
+from kechuang.core.export import write_csv, write_xlsx  # noqa: E402

@@ -16,6 +16,8 @@ from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal
 from typing import IO, Any
 
+from kechuang.core.tablebase import column_letter
+
 _EPOCH = dt.date(1899, 12, 30)  # Excel's day 0 in the 1900 date system (after the 1900 bug)
 _EPOCH_DT = dt.datetime(1899, 12, 30)
 _ILLEGAL_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
@@ -84,16 +86,6 @@ def _escape(text: str) -> str:
 def _text_cell(text: str) -> str:
     space = ' xml:space="preserve"' if text[:1].isspace() or text[-1:].isspace() else ""
     return f'<c t="inlineStr"><is><t{space}>{_escape(text)}</t></is></c>'
-
-
-def column_letter(index: int) -> str:
-    """0 -> A, 25 -> Z, 26 -> AA."""
-    letters = ""
-    index += 1
-    while index:
-        index, rem = divmod(index - 1, 26)
-        letters = chr(65 + rem) + letters
-    return letters
 
 
 def write_sheet(
