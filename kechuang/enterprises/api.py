@@ -33,6 +33,17 @@ STAFF = (Role.COMMISSION, Role.STATION)
 STAFF_AND_ENTERPRISE = (Role.COMMISSION, Role.STATION, Role.ENTERPRISE)
 
 
+class OwnEnterpriseFieldMixin:
+    """Serializers with an `enterprise` field accept only enterprises the user may see
+    (the same answer for missing and forbidden)."""
+
+    def validate_enterprise(self, value):
+        user = self.context["request"].user
+        if not Enterprise.objects.visible_to(user).filter(pk=value.pk).exists():
+            raise serializers.ValidationError("No such enterprise.")
+        return value
+
+
 class EnterpriseSchema(serializers.ModelSerializer):
     class Meta:
         model = Enterprise
@@ -86,7 +97,7 @@ class QualificationTypeViewSet(SavedThroughServiceMixin, ScopedViewSetMixin, vie
     undeletable = "Qualification types are deactivated, not deleted."
 
 
-class QualificationSchema(serializers.ModelSerializer):
+class QualificationSchema(OwnEnterpriseFieldMixin, serializers.ModelSerializer):
     type = serializers.SlugRelatedField(slug_field="code", queryset=QualificationType.objects.all())
 
     class Meta:
@@ -94,15 +105,6 @@ class QualificationSchema(serializers.ModelSerializer):
         fields = [
             "id", "enterprise", "type", "certificate_no", "issued_on", "expires_on", "revoked_on",
         ]  # fmt: skip
-
-    def validate_enterprise(self, value):
-        if (
-            not Enterprise.objects.visible_to(self.context["request"].user)
-            .filter(pk=value.pk)
-            .exists()
-        ):
-            raise serializers.ValidationError("No such enterprise.")
-        return value
 
 
 class QualificationViewSet(ScopedViewSetMixin, viewsets.ModelViewSet):
@@ -132,20 +134,11 @@ class QualificationViewSet(ScopedViewSetMixin, viewsets.ModelViewSet):
         services.delete_qualification(instance, acting_user=self.request.user)
 
 
-class AnnualReportSchema(serializers.ModelSerializer):
+class AnnualReportSchema(OwnEnterpriseFieldMixin, serializers.ModelSerializer):
     class Meta:
         model = AnnualReport
         fields = ["id", "enterprise", "year", *ANNUAL_METRICS, "status", "source", "submitted_by"]
         read_only_fields = ["status", "source", "submitted_by"]
-
-    def validate_enterprise(self, value):
-        if (
-            not Enterprise.objects.visible_to(self.context["request"].user)
-            .filter(pk=value.pk)
-            .exists()
-        ):
-            raise serializers.ValidationError("No such enterprise.")
-        return value
 
     def validate(self, attrs):
         # One row per enterprise-year: creating an existing year updates it through the service.
@@ -208,7 +201,7 @@ class WatchListViewSet(SavedThroughServiceMixin, ScopedViewSetMixin, viewsets.Mo
     undeletable = "Watch-lists keep their history and are not deleted."
 
 
-class WatchListMemberSchema(serializers.ModelSerializer):
+class WatchListMemberSchema(OwnEnterpriseFieldMixin, serializers.ModelSerializer):
     watch_list = serializers.SlugRelatedField(slug_field="code", queryset=WatchList.objects.all())
 
     class Meta:
@@ -224,15 +217,6 @@ class WatchListMemberSchema(serializers.ModelSerializer):
         ]
         read_only_fields = ["removed_on", "removal_reason"]
         extra_kwargs = {"added_on": {"required": False}}
-
-    def validate_enterprise(self, value):
-        if (
-            not Enterprise.objects.visible_to(self.context["request"].user)
-            .filter(pk=value.pk)
-            .exists()
-        ):
-            raise serializers.ValidationError("No such enterprise.")
-        return value
 
 
 class WatchListMemberViewSet(
@@ -281,7 +265,7 @@ class VisitIssueSchema(serializers.ModelSerializer):
         read_only_fields = ["visit", "enterprise", "closed_on"]
 
 
-class VisitSchema(serializers.ModelSerializer):
+class VisitSchema(OwnEnterpriseFieldMixin, serializers.ModelSerializer):
     issues = VisitIssueSchema(many=True, required=False)
 
     class Meta:
@@ -297,15 +281,6 @@ class VisitSchema(serializers.ModelSerializer):
             "issues",
         ]
         read_only_fields = ["staff", "station"]
-
-    def validate_enterprise(self, value):
-        if (
-            not Enterprise.objects.visible_to(self.context["request"].user)
-            .filter(pk=value.pk)
-            .exists()
-        ):
-            raise serializers.ValidationError("No such enterprise.")
-        return value
 
 
 class VisitViewSet(

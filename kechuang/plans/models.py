@@ -183,7 +183,14 @@ def normalise_name(name: str) -> str:
     return text[:120]
 
 
-class IndicatorQuerySet(ScopedQuerySet):
+class UnitScopedQuerySet(ScopedQuerySet):
+    """Commission staff: everything; station staff: read everything; a responsible unit's
+    members: the records reached through `unit_lookup` (a filter naming the unit's members).
+    """
+
+    unit_lookup: tuple[str, ...] = ()
+    distinct_for_units = False
+
     def visible_to(self, user, action: str = "view"):
         if not _active(user):
             return self.none()
@@ -192,8 +199,13 @@ class IndicatorQuerySet(ScopedQuerySet):
         if action == "view" and user.is_station:
             return self
         if user.role == Role.UNIT:
-            return self.filter(responsible_unit__members=user)
+            qs = self.filter(**dict.fromkeys(self.unit_lookup, user))
+            return qs.distinct() if self.distinct_for_units else qs
         return self.none()
+
+
+class IndicatorQuerySet(UnitScopedQuerySet):
+    unit_lookup = ("responsible_unit__members",)
 
 
 class Indicator(BusinessModel):
@@ -260,17 +272,8 @@ class Indicator(BusinessModel):
         return self.source_kind == SourceKind.COMPUTED and bool(self.source)
 
 
-class IndicatorReportQuerySet(ScopedQuerySet):
-    def visible_to(self, user, action: str = "view"):
-        if not _active(user):
-            return self.none()
-        if user.is_commission:
-            return self
-        if action == "view" and user.is_station:
-            return self
-        if user.role == Role.UNIT:
-            return self.filter(indicator__responsible_unit__members=user)
-        return self.none()
+class IndicatorReportQuerySet(UnitScopedQuerySet):
+    unit_lookup = ("indicator__responsible_unit__members",)
 
 
 class IndicatorReport(BusinessModel):
@@ -302,18 +305,11 @@ class TaskStatus(models.TextChoices):
     SUSPENDED = "suspended", _("Suspended")
 
 
-class TaskQuerySet(ScopedQuerySet):
-    def visible_to(self, user, action: str = "view"):
-        """Commission: all; station: read all; a unit: only the tasks assigned to its units."""
-        if not _active(user):
-            return self.none()
-        if user.is_commission:
-            return self
-        if action == "view" and user.is_station:
-            return self
-        if user.role == Role.UNIT:
-            return self.filter(assignments__unit__members=user).distinct()
-        return self.none()
+class TaskQuerySet(UnitScopedQuerySet):
+    """A unit sees only the tasks assigned to its units."""
+
+    unit_lookup = ("assignments__unit__members",)
+    distinct_for_units = True
 
 
 class Task(BusinessModel):
@@ -387,17 +383,10 @@ class Milestone(BusinessModel):
         return f"{self.due_on} {self.description}"
 
 
-class ProgressReportQuerySet(ScopedQuerySet):
-    def visible_to(self, user, action: str = "view"):
-        if not _active(user):
-            return self.none()
-        if user.is_commission:
-            return self
-        if action == "view" and user.is_station:
-            return self
-        if user.role == Role.UNIT:
-            return self.filter(unit__members=user, task__assignments__unit__members=user).distinct()
-        return self.none()
+class ProgressReportQuerySet(UnitScopedQuerySet):
+    # Its own unit's reports, and only on tasks still assigned to that unit.
+    unit_lookup = ("unit__members", "task__assignments__unit__members")
+    distinct_for_units = True
 
 
 class ProgressReport(BusinessModel):
