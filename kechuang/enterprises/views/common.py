@@ -6,10 +6,13 @@ import tempfile
 from collections.abc import Iterable, Sequence
 
 from django import forms
+from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import FileResponse
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 
 from kechuang.core.tabular import write_xlsx
@@ -29,6 +32,40 @@ def xlsx_response(
         filename=f"{filename}-{stamp}.xlsx",
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )
+
+
+def submit_record_form(
+    request,
+    form,
+    save,
+    *,
+    success,
+    done,
+    context,
+    template="enterprises/record_form.html",
+    valid=None,
+):
+    """The shape of every record form: on a valid POST call the service (`save()`); a
+    ValidationError from the service lands on the form; success redirects with a message."""
+    if request.method == "POST" and (valid() if valid else form.is_valid()):
+        try:
+            save()
+        except ValidationError as exc:
+            form_error(form, exc)
+        else:
+            messages.success(request, success)
+            return redirect(done)
+    return render(request, template, {"form": form, **context})
+
+
+def safe_next(request, default: str) -> str:
+    """The `next` parameter if it points inside this site, else `default` (no open redirect)."""
+    target = request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return default
 
 
 def form_error(form, exc: ValidationError) -> None:

@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -32,7 +33,7 @@ from kechuang.enterprises.models import (
     VisitIssue,
     WatchListMember,
 )
-from kechuang.enterprises.views.common import form_error, xlsx_response
+from kechuang.enterprises.views.common import safe_next, submit_record_form, xlsx_response
 
 STAFF = (Role.COMMISSION, Role.STATION)
 
@@ -52,22 +53,21 @@ def qualification_edit(request, pk: int, qualification_pk: int | None = None):
         else Qualification(enterprise=enterprise)
     )
     form = QualificationForm(request.POST or None, instance=form_instance)
-    if request.method == "POST" and form.is_valid():
+
+    def save():
         data = {f: form.cleaned_data[f] for f in form.Meta.fields}
-        try:
-            if qualification is None:
-                services.add_qualification(enterprise, data, acting_user=request.user)
-            else:
-                services.update_qualification(qualification, data, acting_user=request.user)
-        except ValidationError as exc:
-            form_error(form, exc)
+        if qualification is None:
+            services.add_qualification(enterprise, data, acting_user=request.user)
         else:
-            messages.success(request, _("Saved."))
-            return redirect("enterprises:detail", pk=enterprise.pk)
-    return render(
+            services.update_qualification(qualification, data, acting_user=request.user)
+
+    return submit_record_form(
         request,
-        "enterprises/record_form.html",
-        {"form": form, "enterprise": enterprise, "title": _("Qualification")},
+        form,
+        save,
+        success=_("Saved."),
+        done=enterprise.get_absolute_url(),
+        context={"enterprise": enterprise, "title": _("Qualification")},
     )
 
 
@@ -84,20 +84,15 @@ def report_edit(request, pk: int):
     form = AnnualReportForm(request.POST or None, instance=instance)
     if not instance and year and year.isdigit():
         form.initial["year"] = int(year)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.save_annual_report(
-                enterprise, form.cleaned_data["year"], form.metrics(), acting_user=request.user
-            )
-        except ValidationError as exc:
-            form_error(form, exc)
-        else:
-            messages.success(request, _("Saved."))
-            return redirect("enterprises:detail", pk=enterprise.pk)
-    return render(
+    return submit_record_form(
         request,
-        "enterprises/record_form.html",
-        {"form": form, "enterprise": enterprise, "title": _("Annual report")},
+        form,
+        lambda: services.save_annual_report(
+            enterprise, form.cleaned_data["year"], form.metrics(), acting_user=request.user
+        ),
+        success=_("Saved."),
+        done=enterprise.get_absolute_url(),
+        context={"enterprise": enterprise, "title": _("Annual report")},
     )
 
 
@@ -119,19 +114,20 @@ def visit_add(request, pk: int):
     enterprise = get_object_for_user(Enterprise, request.user, pk, "change")
     form = VisitForm(request.POST or None, initial={"visited_on": timezone.localdate()})
     formset = VisitIssueFormSet(request.POST or None, prefix="issues")
-    if request.method == "POST" and form.is_valid() and formset.is_valid():
-        issues = [f.cleaned_data for f in formset if f.cleaned_data.get("description")]
-        try:
-            services.record_visit(enterprise, form.cleaned_data, issues, acting_user=request.user)
-        except ValidationError as exc:
-            form_error(form, exc)
-        else:
-            messages.success(request, _("Visit recorded."))
-            return redirect("enterprises:detail", pk=enterprise.pk)
-    return render(
+    return submit_record_form(
         request,
-        "enterprises/visit_form.html",
-        {"form": form, "formset": formset, "enterprise": enterprise},
+        form,
+        lambda: services.record_visit(
+            enterprise,
+            form.cleaned_data,
+            [f.cleaned_data for f in formset if f.cleaned_data.get("description")],
+            acting_user=request.user,
+        ),
+        valid=lambda: form.is_valid() and formset.is_valid(),
+        success=_("Visit recorded."),
+        done=enterprise.get_absolute_url(),
+        context={"formset": formset, "enterprise": enterprise},
+        template="enterprises/visit_form.html",
     )
 
 
@@ -140,18 +136,13 @@ def issue_edit(request, issue_pk: int):
     """Follow up an issue: status (open → in progress → closed), due date, notes."""
     issue = get_object_for_user(VisitIssue, request.user, issue_pk, "change")
     form = IssueUpdateForm(request.POST or None, instance=VisitIssue.objects.get(pk=issue.pk))
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.update_issue(issue, form.cleaned_data, acting_user=request.user)
-        except ValidationError as exc:
-            form_error(form, exc)
-        else:
-            messages.success(request, _("Saved."))
-            return redirect(request.GET.get("next") or "enterprises:issues")
-    return render(
+    return submit_record_form(
         request,
-        "enterprises/record_form.html",
-        {"form": form, "enterprise": issue.enterprise, "title": _("Follow-up"), "issue": issue},
+        form,
+        lambda: services.update_issue(issue, form.cleaned_data, acting_user=request.user),
+        success=_("Saved."),
+        done=safe_next(request, reverse("enterprises:issues")),
+        context={"enterprise": issue.enterprise, "title": _("Follow-up"), "issue": issue},
     )
 
 
@@ -180,24 +171,19 @@ def issue_list(request):
 def watch_add(request, pk: int):
     enterprise = get_object_for_user(Enterprise, request.user, pk, "change")
     form = WatchListAddForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.add_to_watch_list(
-                form.cleaned_data["watch_list"],
-                enterprise,
-                reason=form.cleaned_data["reason"],
-                added_on=form.cleaned_data["added_on"],
-                acting_user=request.user,
-            )
-        except ValidationError as exc:
-            form_error(form, exc)
-        else:
-            messages.success(request, _("Added to the watch-list."))
-            return redirect("enterprises:detail", pk=enterprise.pk)
-    return render(
+    return submit_record_form(
         request,
-        "enterprises/record_form.html",
-        {"form": form, "enterprise": enterprise, "title": _("Add to a watch-list")},
+        form,
+        lambda: services.add_to_watch_list(
+            form.cleaned_data["watch_list"],
+            enterprise,
+            reason=form.cleaned_data["reason"],
+            added_on=form.cleaned_data["added_on"],
+            acting_user=request.user,
+        ),
+        success=_("Added to the watch-list."),
+        done=enterprise.get_absolute_url(),
+        context={"enterprise": enterprise, "title": _("Add to a watch-list")},
     )
 
 
@@ -205,23 +191,18 @@ def watch_add(request, pk: int):
 def watch_remove(request, member_pk: int):
     member = get_object_for_user(WatchListMember, request.user, member_pk, "change")
     form = WatchListRemoveForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.remove_from_watch_list(
-                member,
-                reason=form.cleaned_data["reason"],
-                removed_on=form.cleaned_data["removed_on"],
-                acting_user=request.user,
-            )
-        except ValidationError as exc:
-            form_error(form, exc)
-        else:
-            messages.success(request, _("Removed from the watch-list."))
-            return redirect("enterprises:detail", pk=member.enterprise_id)
-    return render(
+    return submit_record_form(
         request,
-        "enterprises/record_form.html",
-        {"form": form, "enterprise": member.enterprise, "title": _("Remove from a watch-list")},
+        form,
+        lambda: services.remove_from_watch_list(
+            member,
+            reason=form.cleaned_data["reason"],
+            removed_on=form.cleaned_data["removed_on"],
+            acting_user=request.user,
+        ),
+        success=_("Removed from the watch-list."),
+        done=member.enterprise.get_absolute_url(),
+        context={"enterprise": member.enterprise, "title": _("Remove from a watch-list")},
     )
 
 
