@@ -19,7 +19,7 @@ install: $(STAMP)
 ## demo: install, migrate, build the demo district, print the login, serve on 127.0.0.1:8000
 demo: install
 	DEBUG=1 $(BIN)/kechuang migrate --noinput
-	DEBUG=1 $(BIN)/kechuang demo-data --enterprises $(DEMO_ENTERPRISES)
+	DEBUG=1 $(BIN)/kechuang demo-data --if-empty --enterprises $(DEMO_ENTERPRISES)
 	@echo ""
 	@echo "  Open http://127.0.0.1:8000/  —  user: officer   password: kechuang-demo-2026"
 	@echo ""

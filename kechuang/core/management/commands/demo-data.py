@@ -8,6 +8,7 @@ from django.core.management.base import BaseCommand
 
 from kechuang.core.audit import audit_via
 from kechuang.core.demo import DEMO_PASSWORD, DemoContext
+from kechuang.core.models import Jurisdiction
 
 
 class Command(BaseCommand):
@@ -20,8 +21,19 @@ class Command(BaseCommand):
         parser.add_argument(
             "--only", nargs="*", default=None, help="app labels to build (default: all)"
         )
+        parser.add_argument(
+            "--if-empty",
+            action="store_true",
+            help="do nothing when a district already exists (so `make demo` can be re-run)",
+        )
 
     def handle(self, *args, **opts):
+        if opts["if_empty"] and Jurisdiction.objects.exists():
+            self.stdout.write(
+                "The database already holds a district; keeping it. Log in as 'officer' "
+                f"(password: {DEMO_PASSWORD}), or delete var/ to start again."
+            )
+            return
         ctx = DemoContext(
             seed=opts["seed"],
             enterprises=opts["enterprises"],
