@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from kechuang.core.tablebase import TableError, column_letter
 
@@ -67,15 +68,16 @@ class ColumnMapping:
         """User-facing messages for every problem that stops the import."""
         messages = []
         for column, indexes in self.conflicts:
-            found = "、".join(f"{column_letter(i)}列“{self.headers[i]}”" for i in indexes)
+            found = _join(_name_column(i, self.headers[i]) for i in indexes)
             messages.append(
-                _("“%(label)s”对应了多列：%(found)s；请只保留一列。")
+                _("“%(label)s” matches several columns: %(found)s; keep only one of them.")
                 % {"label": column.label, "found": found}
             )
         if self.missing:
+            separator = pgettext("separator of a list of longer items", "; ")
             messages.append(
-                _("缺少必填列：%(columns)s。")
-                % {"columns": "；".join(_describe_column(c) for c in self.missing)}
+                _("Required columns are missing: %(columns)s.")
+                % {"columns": separator.join(_describe_column(c) for c in self.missing)}
             )
         if self.unknown and not self.allow_unknown:
             messages.append(self.unknown_message)
@@ -83,8 +85,12 @@ class ColumnMapping:
 
     @property
     def unknown_message(self) -> str:
-        found = "、".join(f"{column_letter(i)}列“{h}”" for i, h in self.unknown)
-        return _("以下列无法识别：%(found)s。") % {"found": found} if self.unknown else ""
+        found = _join(_name_column(i, h) for i, h in self.unknown)
+        return (
+            _("These columns are not recognised: %(found)s.") % {"found": found}
+            if self.unknown
+            else ""
+        )
 
     @property
     def ok(self) -> bool:
@@ -101,11 +107,20 @@ class ColumnMapping:
         return None if index is None else values[index]
 
 
+def _join(items: Iterable[str]) -> str:
+    """Join items into a list for a message ("、" in Chinese)."""
+    return pgettext("list separator", ", ").join(items)
+
+
+def _name_column(index: int, header: str) -> str:
+    return _("column %(letter)s “%(header)s”") % {"letter": column_letter(index), "header": header}
+
+
 def _describe_column(column: Column) -> str:
     if column.aliases:
-        return _("“%(label)s”（也可写作：%(aliases)s）") % {
+        return _("“%(label)s” (also accepted: %(aliases)s)") % {
             "label": column.label,
-            "aliases": "、".join(column.aliases),
+            "aliases": _join(column.aliases),
         }
     return f"“{column.label}”"
 

@@ -24,6 +24,8 @@ from kechuang.core.tablebase import EXCEL_MAX_ROWS, TableError
 
 _SHEET_NAME_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
 _MAX_EXACT_DIGITS = 15  # Excel keeps 15 significant digits
+# Cell values, not messages: an export reads the same whatever the user's language.
+_BOOL_TEXT = ("是", "否")
 
 
 def _local_naive(value: dt.datetime) -> dt.datetime:
@@ -64,12 +66,13 @@ def write_xlsx(
             rows,
             sheet_name=name,
             column_widths=widths,
-            bool_text=(_("是"), _("否")),
+            bool_text=_BOOL_TEXT,
             localise=_local_naive,
             max_rows=EXCEL_MAX_ROWS,
             on_too_many=lambda: TableError(
                 _(
-                    "导出数据超过 Excel 单个工作表的上限（%(limit)d 行），请缩小筛选范围或导出为 CSV。"
+                    "The export has more rows than one Excel worksheet can hold (%(limit)d); "
+                    "narrow the filter or export as CSV instead."
                 )
                 % {"limit": EXCEL_MAX_ROWS - 1},
                 code="too_many_rows",
@@ -104,7 +107,7 @@ def _csv_text(value: Any) -> str:
     if value is None:
         return ""
     if kind is bool:
-        return _("是") if value else _("否")
+        return _BOOL_TEXT[0] if value else _BOOL_TEXT[1]
     if kind is Decimal:
         return format(value, "f")
     if kind is float:

@@ -22,6 +22,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Literal
 
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 __all__ = [
     "AMOUNT_UNITS",
@@ -71,6 +72,11 @@ _FEN = Decimal("0.01")
 _WS = re.compile(r"\s+")
 
 
+def _join(items: list[str]) -> str:
+    """Join items into a list for a message ("、" in Chinese)."""
+    return pgettext("list separator", ", ").join(items)
+
+
 def _is_blank(value: object) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
@@ -88,15 +94,15 @@ def cell_to_decimal(value: float | int | Decimal) -> Decimal:
     Floats are rounded to the 15 significant digits that Excel itself keeps and shows.
     """
     if isinstance(value, bool):
-        raise ParseError(_("“%(value)s”是逻辑值（是/否），不是数字。") % {"value": value})
+        raise ParseError(_("“%(value)s” is a yes/no value, not a number.") % {"value": value})
     if isinstance(value, Decimal):
         if not value.is_finite():
-            raise ParseError(_("“%(value)s”不是有效的数字。") % {"value": value})
+            raise ParseError(_("“%(value)s” is not a valid number.") % {"value": value})
         return value
     if isinstance(value, int):
         return Decimal(value)
     if not math.isfinite(value):
-        raise ParseError(_("“%(value)s”不是有效的数字。") % {"value": value})
+        raise ParseError(_("“%(value)s” is not a valid number.") % {"value": value})
     result = Decimal(format(value, ".15g"))
     # Drop the exponent form that ".15g" uses for large values (1e+20 -> 100000000000000000000).
     if result == result.to_integral_value():
@@ -146,7 +152,7 @@ def _tokenize_chinese(text: str) -> list[tuple[str, Decimal]]:
                     fraction += str(_CN_DIGITS[text[i]])
                     i += 1
                 if not fraction:
-                    raise ParseError(_("“点”后面缺少数字。"))
+                    raise ParseError(_("A digit is missing after the decimal point."))
                 digits += "." + fraction
             tokens.append(("zero" if digits == "0" else "num", Decimal(digits)))
         elif char in _CN_SMALL_UNITS:
@@ -156,7 +162,9 @@ def _tokenize_chinese(text: str) -> list[tuple[str, Decimal]]:
             tokens.append(("big", Decimal(_CN_BIG_UNITS[char])))
             i += 1
         else:
-            raise ParseError(_("“%(char)s”不是数字或数量单位。") % {"char": char})
+            raise ParseError(
+                _("“%(char)s” is neither a digit nor a unit of quantity.") % {"char": char}
+            )
     return tokens
 
 
@@ -168,7 +176,7 @@ def parse_chinese_number(text: str) -> Decimal:
     """
     text = _clean_text(text)
     if not text:
-        raise ParseError(_("没有数字。"))
+        raise ParseError(_("There is no number."))
     tokens = _tokenize_chinese(text)
     high = Decimal(0)  # everything already multiplied by 亿
     wan = Decimal(0)  # the part already multiplied by 万 (below 亿)
@@ -180,19 +188,28 @@ def parse_chinese_number(text: str) -> Decimal:
         if kind in ("num", "zero"):
             if previous in ("num",):
                 raise ParseError(
-                    _("“%(text)s”中两个数字连在一起而没有单位，无法确定数值。") % {"text": text}
+                    _(
+                        "“%(text)s” has two numbers next to each other without a unit between "
+                        "them, so its value is unclear."
+                    )
+                    % {"text": text}
                 )
             number = value
         elif kind == "small":
             if previous == "small" or previous == "zero":
-                raise ParseError(_("“%(text)s”的数量单位位置不对。") % {"text": text})
+                raise ParseError(
+                    _("The units of quantity in “%(text)s” are in the wrong place.")
+                    % {"text": text}
+                )
             section += (number if number is not None else Decimal(1)) * value
             number = None
             last_unit = value
         else:  # big unit
             part = section + (number or 0)
             if part == 0 and previous != "num" and not (value == 10**8 and previous == "big"):
-                raise ParseError(_("“万”或“亿”前面缺少数字。"))
+                raise ParseError(
+                    _("A number is missing before the ten-thousand or hundred-million unit.")
+                )
             if value == 10**8:
                 high = (high + wan + part) * value
                 wan = Decimal(0)
@@ -215,7 +232,10 @@ def _parse_plain_number(text: str) -> Decimal | None:
     if not re.fullmatch(r"[+-]?(\d{1,3}(,\d{3})+|\d+)?(\.\d+)?", text) or text in ("", "+", "-"):
         if re.fullmatch(r"[+-]?[\d,]+(\.\d+)?", text) and "," in text:
             raise ParseError(
-                _("“%(text)s”的千分位逗号位置不对（应每三位一个逗号，如 1,234,567）。")
+                _(
+                    "The thousands separators in “%(text)s” are in the wrong place (one comma "
+                    "every three digits, as in 1,234,567)."
+                )
                 % {"text": text}
             )
         return None
@@ -233,7 +253,7 @@ def _parse_number_text(text: str) -> Decimal:
     if any(c.isdigit() for c in text) and not any(
         c in _CN_DIGITS or c in _CN_SMALL_UNITS or c in _CN_BIG_UNITS for c in text
     ):
-        raise ParseError(_("“%(text)s”不是有效的数字。") % {"text": text})
+        raise ParseError(_("“%(text)s” is not a valid number.") % {"text": text})
     return parse_chinese_number(text)
 
 
@@ -261,12 +281,12 @@ def parse_amount(value: object, *, default_unit: str = "元") -> Decimal | None:
         return None
     multiplier = AMOUNT_UNITS[default_unit]
     if isinstance(value, bool):
-        raise ParseError(_("金额不能是逻辑值（是/否）。"), code="amount")
+        raise ParseError(_("An amount cannot be a yes/no value."), code="amount")
     if isinstance(value, int | float | Decimal):
         number = cell_to_decimal(value)
         return _to_yuan(number * multiplier, str(value))
     if not isinstance(value, str):
-        raise ParseError(_("“%(value)s”不是金额。") % {"value": value}, code="amount")
+        raise ParseError(_("“%(value)s” is not an amount.") % {"value": value}, code="amount")
 
     original = value.strip()
     text = _clean_text(value)
@@ -281,13 +301,16 @@ def parse_amount(value: object, *, default_unit: str = "元") -> Decimal | None:
         text = text[1:]
     text = text.removesuffix("整").removesuffix("正")
     if not text:
-        raise ParseError(_("“%(value)s”中没有金额数字。") % {"value": original}, code="amount")
+        raise ParseError(
+            _("“%(value)s” contains no number for the amount.") % {"value": original}, code="amount"
+        )
 
     try:
         amount = _parse_amount_body(text, multiplier)
     except ParseError as exc:
         raise ParseError(
-            _("无法识别金额“%(value)s”：%(reason)s") % {"value": original, "reason": exc.message},
+            _("Cannot read the amount “%(value)s”: %(reason)s")
+            % {"value": original, "reason": exc.message},
             code="amount",
         ) from None
     return _to_yuan(-amount if negative else amount, original)
@@ -315,13 +338,19 @@ def _parse_amount_body(text: str, default_multiplier: Decimal) -> Decimal:
     if any(c in _CN_DIGITS or c in _CN_SMALL_UNITS or c in _CN_BIG_UNITS for c in text):
         # Without 万/亿/元 (三千, 3千) the number is in the column's unit, like "3000".
         return parse_chinese_number(text) * default_multiplier
-    raise ParseError(_("不是可识别的数字和单位（例如 1,234.5万元、3000元、壹佰万元）。"))
+    raise ParseError(
+        _("It is not a number with a unit that can be read (for example %(examples)s).")
+        % {"examples": _join(["1,234.5万元", "3000元", "壹佰万元"])}
+    )
 
 
 def _to_yuan(amount: Decimal, original: str) -> Decimal:
     if amount != amount.quantize(_FEN):
         raise ParseError(
-            _("金额“%(value)s”折合 %(yuan)s 元，精度超过了分（0.01元）。")
+            _(
+                "The amount “%(value)s” comes to %(yuan)s yuan, which is more precise than a "
+                "fen (0.01 yuan)."
+            )
             % {"value": original, "yuan": amount},
             code="amount_precision",
         )
@@ -340,7 +369,7 @@ def parse_int(value: object) -> int | None:
     if _is_blank(value):
         return None
     if isinstance(value, bool):
-        raise ParseError(_("“%(value)s”是逻辑值（是/否），不是整数。") % {"value": value})
+        raise ParseError(_("“%(value)s” is a yes/no value, not a whole number.") % {"value": value})
     original = value.strip() if isinstance(value, str) else str(value)
     if isinstance(value, int | float | Decimal):
         number = cell_to_decimal(value)
@@ -352,15 +381,17 @@ def parse_int(value: object) -> int | None:
             number = sign * _parse_number_text(text)
         except ParseError as exc:
             raise ParseError(
-                _("无法识别整数“%(value)s”：%(reason)s")
+                _("Cannot read the whole number “%(value)s”: %(reason)s")
                 % {"value": original, "reason": exc.message},
                 code="int",
             ) from None
     else:
-        raise ParseError(_("“%(value)s”不是整数。") % {"value": value}, code="int")
+        raise ParseError(_("“%(value)s” is not a whole number.") % {"value": value}, code="int")
     if number != number.to_integral_value():
         raise ParseError(
-            _("“%(value)s”带有小数，这里只能填整数。") % {"value": original}, code="int"
+            _("“%(value)s” has decimals; only a whole number is allowed here.")
+            % {"value": original},
+            code="int",
         )
     return int(number)
 
@@ -378,12 +409,12 @@ def parse_ratio(value: object, *, bare: Literal["percent", "fraction"]) -> Decim
     if _is_blank(value):
         return None
     if isinstance(value, bool):
-        raise ParseError(_("“%(value)s”是逻辑值（是/否），不是比例。") % {"value": value})
+        raise ParseError(_("“%(value)s” is a yes/no value, not a ratio.") % {"value": value})
     if isinstance(value, int | float | Decimal):
         number = cell_to_decimal(value)
         return number / 100 if bare == "percent" else number
     if not isinstance(value, str):
-        raise ParseError(_("“%(value)s”不是比例。") % {"value": value}, code="ratio")
+        raise ParseError(_("“%(value)s” is not a ratio.") % {"value": value}, code="ratio")
     original = value.strip()
     text = _clean_text(value)
     divisor = Decimal(100) if bare == "percent" else Decimal(1)
@@ -401,7 +432,8 @@ def parse_ratio(value: object, *, bare: Literal["percent", "fraction"]) -> Decim
         number = _parse_number_text(text)
     except ParseError as exc:
         raise ParseError(
-            _("无法识别比例“%(value)s”：%(reason)s") % {"value": original, "reason": exc.message},
+            _("Cannot read the ratio “%(value)s”: %(reason)s")
+            % {"value": original, "reason": exc.message},
             code="ratio",
         ) from None
     return sign * number / divisor
@@ -425,8 +457,13 @@ def parse_bool(value: object) -> bool | None:
     if text in _FALSE:
         return False
     raise ParseError(
-        _("“%(value)s”不是“是/否”（也接受 Y/N、有/无、1/0、TRUE/FALSE）。")
-        % {"value": str(value).strip()},
+        _("“%(value)s” is not “%(yes)s/%(no)s” (%(others)s are also accepted).")
+        % {
+            "value": str(value).strip(),
+            "yes": "是",
+            "no": "否",
+            "others": _join(["Y/N", "有/无", "1/0", "TRUE/FALSE"]),
+        },
         code="bool",
     )
 
@@ -456,16 +493,19 @@ _EXCEL_SERIAL_TEXT = re.compile(r"\d{1,5}(?:\.\d+)?")
 def excel_serial_to_date(serial: float | int | Decimal) -> dt.date:
     """Convert an Excel 1900-system serial number to a date (the time part is dropped)."""
     if isinstance(serial, bool) or not math.isfinite(float(serial)):
-        raise ParseError(_("“%(value)s”不是 Excel 日期序列号。") % {"value": serial})
+        raise ParseError(_("“%(value)s” is not an Excel date serial number.") % {"value": serial})
     days = math.floor(serial)
     if days == 60:
         raise ParseError(
-            _("Excel 日期序列号 60 对应 1900年2月29日，这一天并不存在（Excel 的历史遗留错误）。"),
+            _(
+                "Excel date serial number 60 stands for 29 February 1900, a day that does not "
+                "exist (a long-standing Excel bug)."
+            ),
             code="date",
         )
     if not 1 <= days <= _EXCEL_MAX_SERIAL:
         raise ParseError(
-            _("Excel 日期序列号 %(value)s 超出范围（应在 1 到 %(max)d 之间）。")
+            _("Excel date serial number %(value)s is out of range (it must be from 1 to %(max)d).")
             % {"value": serial, "max": _EXCEL_MAX_SERIAL},
             code="date",
         )
@@ -488,11 +528,11 @@ def parse_date(value: object, *, allow_month: bool = False) -> dt.date | None:
     if isinstance(value, dt.date):
         return value
     if isinstance(value, bool):
-        raise ParseError(_("“%(value)s”是逻辑值（是/否），不是日期。") % {"value": value})
+        raise ParseError(_("“%(value)s” is a yes/no value, not a date.") % {"value": value})
     if isinstance(value, int | float | Decimal):
         return excel_serial_to_date(value)
     if not isinstance(value, str):
-        raise ParseError(_("“%(value)s”不是日期。") % {"value": value}, code="date")
+        raise ParseError(_("“%(value)s” is not a date.") % {"value": value}, code="date")
 
     original = value.strip()
     text = unicodedata.normalize("NFKC", original).strip()
@@ -504,7 +544,8 @@ def parse_date(value: object, *, allow_month: bool = False) -> dt.date | None:
             return excel_serial_to_date(Decimal(text))
         if len(text) == 4:
             raise ParseError(
-                _("日期“%(value)s”只有年份，缺少月和日。") % {"value": original},
+                _("The date “%(value)s” has only a year; the month and day are missing.")
+                % {"value": original},
                 code="date",
             )
     for pattern in _DATE_PATTERNS:
@@ -513,30 +554,32 @@ def parse_date(value: object, *, allow_month: bool = False) -> dt.date | None:
             break
     else:
         raise ParseError(
-            _("无法识别日期“%(value)s”，请写成 2023-05-01 或 2023年5月1日 这样的格式。")
-            % {"value": original},
+            _("Cannot read the date “%(value)s”; write it like 2023-05-01.") % {"value": original},
             code="date",
         )
     year_text, month, day_text = match.group("y"), int(match.group("m")), match.group("d")
     if len(year_text) != 4:
         raise ParseError(
-            _("日期“%(value)s”的年份应写全4位（例如 2023）。") % {"value": original},
+            _("The year in the date “%(value)s” must have all 4 digits (for example 2023).")
+            % {"value": original},
             code="date",
         )
     year = int(year_text)
     if day_text is None and not allow_month:
         raise ParseError(
-            _("日期“%(value)s”缺少“日”，这里需要填写到具体哪一天。") % {"value": original},
+            _("The date “%(value)s” has no day; a full date, including the day, is needed here.")
+            % {"value": original},
             code="date_month_only",
         )
     if not 1 <= month <= 12:
         raise ParseError(
-            _("日期“%(value)s”中的月份 %(month)d 不存在。") % {"value": original, "month": month},
+            _("The date “%(value)s” has month %(month)d, which does not exist.")
+            % {"value": original, "month": month},
             code="date",
         )
     if year < 1900:
         raise ParseError(
-            _("日期“%(value)s”的年份 %(year)d 太早，请检查是否输错。")
+            _("The year %(year)d in the date “%(value)s” is too early; check for a typing mistake.")
             % {"value": original, "year": year},
             code="date",
         )
@@ -545,7 +588,9 @@ def parse_date(value: object, *, allow_month: bool = False) -> dt.date | None:
         return dt.date(year, month, day)
     except ValueError:
         raise ParseError(
-            _("日期“%(value)s”不存在：%(year)d年%(month)d月没有%(day)d日。")
+            _(
+                "The date “%(value)s” does not exist: month %(month)d of %(year)d has no day %(day)d."
+            )
             % {"value": original, "year": year, "month": month, "day": day},
             code="date",
         ) from None

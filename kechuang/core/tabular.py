@@ -4,7 +4,7 @@ Reading detects the format from the file's bytes, not its name: officers rename
 files, and government systems export HTML or GBK text with an ``.xls`` name. The
 result is a :class:`Table` whose rows carry the row number the user sees in Excel,
 so that import errors can say "第 12 行". Every refusal is a :class:`TableError`
-with a Chinese message that names the problem and what to do about it.
+with a translated message that names the problem and what to do about it.
 
 Spreadsheets are read with python-calamine (Rust, ~100k rows/s and more); CSV with
 the csv module after detecting UTF-8 (with or without BOM), UTF-16 or GBK/GB18030.
@@ -27,6 +27,7 @@ from typing import IO, Any, NamedTuple
 
 import python_calamine
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext
 
 from kechuang.core.tablebase import TableError, column_letter
 
@@ -88,18 +89,23 @@ class Table:
 
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ZIP_MAGIC = b"PK\x03\x04"
-_BINARY_SIGNATURES: tuple[tuple[bytes, str], ...] = (
-    (b"\x89PNG\r\n\x1a\n", "PNG 图片"),
-    (b"\xff\xd8\xff", "JPEG 图片"),
-    (b"GIF87a", "GIF 图片"),
-    (b"GIF89a", "GIF 图片"),
-    (b"BM", "BMP 图片"),
-    (b"%PDF", "PDF 文档"),
-    (b"Rar!\x1a\x07", "RAR 压缩包"),
-    (b"7z\xbc\xaf\x27\x1c", "7z 压缩包"),
-    (b"\x1f\x8b", "gzip 压缩包"),
-    (b"{\\rtf", "RTF 文档"),
+_BINARY_SIGNATURES: tuple[tuple[bytes, Any], ...] = (  # (magic bytes, lazy description)
+    (b"\x89PNG\r\n\x1a\n", gettext_lazy("a PNG image")),
+    (b"\xff\xd8\xff", gettext_lazy("a JPEG image")),
+    (b"GIF87a", gettext_lazy("a GIF image")),
+    (b"GIF89a", gettext_lazy("a GIF image")),
+    (b"BM", gettext_lazy("a BMP image")),
+    (b"%PDF", gettext_lazy("a PDF document")),
+    (b"Rar!\x1a\x07", gettext_lazy("a RAR archive")),
+    (b"7z\xbc\xaf\x27\x1c", gettext_lazy("a 7z archive")),
+    (b"\x1f\x8b", gettext_lazy("a gzip archive")),
+    (b"{\\rtf", gettext_lazy("an RTF document")),
 )
+
+
+def _join(items: Sequence[str]) -> str:
+    """Join items into a list for a message ("、" in Chinese)."""
+    return pgettext("list separator", ", ").join(items)
 
 
 def _utf16le(text: str) -> bytes:
@@ -107,31 +113,39 @@ def _utf16le(text: str) -> bytes:
 
 
 def _describe(filename: str) -> str:
-    return f"“{filename}”" if filename else _("上传的文件")
+    return f"“{filename}”" if filename else _("the uploaded file")
 
 
 def _sniff(raw: bytes, filename: str) -> str:
     name = _describe(filename)
     if not raw.strip():
-        raise TableError(_("%(name)s是空文件，没有任何内容。") % {"name": name}, code="empty")
+        raise TableError(
+            _("There is nothing in %(name)s: the file is empty.") % {"name": name}, code="empty"
+        )
     if raw.startswith(_ZIP_MAGIC) or raw.startswith(b"PK\x05\x06"):
         return _sniff_zip(raw, name)
     if raw.startswith(_OLE_MAGIC):
         if _utf16le("EncryptedPackage") in raw:
             raise TableError(
-                _("%(name)s设置了打开密码，无法读取；请在 Excel 中取消密码后重新上传。")
+                _(
+                    "Cannot read %(name)s because it is protected by a password; remove the "
+                    "password in Excel and upload the file again."
+                )
                 % {"name": name},
                 code="encrypted",
             )
         if _utf16le("WordDocument") in raw:
             raise TableError(
-                _("%(name)s是 Word 文档，不是表格；请上传 Excel（.xlsx）或 CSV 文件。")
+                _(
+                    "The content of %(name)s is a Word document, not a table; upload an Excel "
+                    "(.xlsx) or CSV file."
+                )
                 % {"name": name},
                 code="not_table",
             )
         return "xls"
     if raw.startswith(b"RIFF") and raw[8:12] == b"WEBP":
-        raise TableError(_not_a_table(name, "WEBP 图片"), code="not_table")
+        raise TableError(_not_a_table(name, _("a WEBP image")), code="not_table")
     for signature, kind in _BINARY_SIGNATURES:
         if raw.startswith(signature):
             raise TableError(_not_a_table(name, kind), code="not_table")
@@ -140,8 +154,8 @@ def _sniff(raw: bytes, filename: str) -> str:
 
 def _not_a_table(name: str, kind: str) -> str:
     return _(
-        "%(name)s的内容实际是%(kind)s，不是表格（改文件扩展名不会改变文件格式）；"
-        "请上传 Excel（.xlsx、.xls）或 CSV 文件。"
+        "The content of %(name)s is actually %(kind)s, not a table (changing the file name "
+        "extension does not change the file format); upload an Excel (.xlsx, .xls) or CSV file."
     ) % {"name": name, "kind": kind}
 
 
@@ -153,12 +167,19 @@ def _sniff_zip(raw: bytes, name: str) -> str:
         mimetype = archive.read("mimetype")[:100] if "mimetype" in names else b""
     except (zipfile.BadZipFile, OSError, EOFError):
         raise TableError(
-            _("%(name)s已损坏或不完整，无法打开；请重新导出后再上传。") % {"name": name},
+            _(
+                "Cannot open %(name)s: the file is damaged or incomplete; export it again and "
+                "upload the new file."
+            )
+            % {"name": name},
             code="corrupt",
         ) from None
     if sum(info.file_size for info in infos) > MAX_UNCOMPRESSED_BYTES:
         raise TableError(
-            _("%(name)s解压后超过 %(limit)d MB，太大了，请拆分后上传。")
+            _(
+                "Unpacked, %(name)s takes more than %(limit)d MB, which is too large; split it "
+                "into smaller files and upload those."
+            )
             % {"name": name, "limit": MAX_UNCOMPRESSED_BYTES // (1024 * 1024)},
             code="too_large",
         )
@@ -167,10 +188,10 @@ def _sniff_zip(raw: bytes, name: str) -> str:
     if mimetype.startswith(b"application/vnd.oasis.opendocument.spreadsheet"):
         return "ods"
     if "word/document.xml" in names:
-        raise TableError(_not_a_table(name, _("Word 文档")), code="not_table")
+        raise TableError(_not_a_table(name, _("a Word document")), code="not_table")
     if any(n.startswith("ppt/") for n in names):
-        raise TableError(_not_a_table(name, _("PowerPoint 演示文稿")), code="not_table")
-    raise TableError(_not_a_table(name, _("ZIP 压缩包")), code="not_table")
+        raise TableError(_not_a_table(name, _("a PowerPoint presentation")), code="not_table")
+    raise TableError(_not_a_table(name, _("a ZIP archive")), code="not_table")
 
 
 # ---------------------------------------------------------------------------
@@ -201,7 +222,10 @@ def read_table(
     name = _describe(filename)
     if len(raw) > MAX_UPLOAD_BYTES:
         raise TableError(
-            _("%(name)s超过 %(limit)d MB，太大了，请拆分后上传。")
+            _(
+                "The size of %(name)s is more than %(limit)d MB, which is too large; split it "
+                "into smaller files and upload those."
+            )
             % {"name": name, "limit": MAX_UPLOAD_BYTES // (1024 * 1024)},
             code="too_large",
         )
@@ -237,13 +261,19 @@ def _spreadsheet_grid(
         workbook = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(raw))
     except python_calamine.PasswordError:
         raise TableError(
-            _("%(name)s设置了打开密码，无法读取；请在 Excel 中取消密码后重新上传。")
+            _(
+                "Cannot read %(name)s because it is protected by a password; remove the "
+                "password in Excel and upload the file again."
+            )
             % {"name": name},
             code="encrypted",
         ) from None
     except (python_calamine.CalamineError, ValueError, OSError) as exc:
         raise TableError(
-            _("%(name)s无法作为 Excel 表格打开（%(detail)s）；请用 Excel 另存为 .xlsx 后重新上传。")
+            _(
+                "Cannot open %(name)s as an Excel workbook (%(detail)s); save it as .xlsx in "
+                "Excel and upload it again."
+            )
             % {"name": name, "detail": exc},
             code="corrupt",
         ) from None
@@ -257,7 +287,8 @@ def _spreadsheet_grid(
             ]
             if not visible:
                 raise TableError(
-                    _("%(name)s中没有可见的工作表。") % {"name": name}, code="no_sheet"
+                    _("There is no visible worksheet in %(name)s.") % {"name": name},
+                    code="no_sheet",
                 )
             worksheet = workbook.get_sheet_by_name(visible[0])
         elif isinstance(sheet, int):
@@ -266,20 +297,21 @@ def _spreadsheet_grid(
             worksheet = workbook.get_sheet_by_name(sheet)
     except (python_calamine.WorksheetNotFound, IndexError):
         raise TableError(
-            _("%(name)s中没有工作表“%(sheet)s”；现有工作表：%(sheets)s。")
-            % {"name": name, "sheet": sheet, "sheets": "、".join(workbook.sheet_names)},
+            _("There is no worksheet “%(sheet)s” in %(name)s; its worksheets are: %(sheets)s.")
+            % {"name": name, "sheet": sheet, "sheets": _join(workbook.sheet_names)},
             code="no_sheet",
         ) from None
     except python_calamine.CalamineError as exc:
         raise TableError(
-            _("%(name)s的工作表无法读取（%(detail)s）。") % {"name": name, "detail": exc},
+            _("Cannot read the worksheets of %(name)s (%(detail)s).")
+            % {"name": name, "detail": exc},
             code="corrupt",
         ) from None
     try:
         grid = worksheet.to_python(skip_empty_area=False)
     except python_calamine.CalamineError as exc:
         raise TableError(
-            _("%(name)s的工作表“%(sheet)s”无法读取（%(detail)s）。")
+            _("Cannot read worksheet “%(sheet)s” of %(name)s (%(detail)s).")
             % {"name": name, "sheet": worksheet.name, "detail": exc},
             code="corrupt",
         ) from None
@@ -352,21 +384,26 @@ def _decode_text(raw: bytes, name: str) -> tuple[str, str]:
         break
     else:
         raise TableError(
-            _("%(name)s不是可识别的文本表格：文字编码既不是 UTF-8 也不是 GBK；"
-              "请用 Excel 打开后另存为 .xlsx 再上传。") % {"name": name},
+            _("Cannot read %(name)s as a text table: its character encoding is neither "
+              "UTF-8 nor GBK; open it in Excel, save it as .xlsx and upload that.")
+            % {"name": name},
             code="encoding",
         )  # fmt: skip
     if "\x00" in text[:4096]:
         raise TableError(
-            _("%(name)s不是表格文件（含有二进制内容）；请上传 Excel（.xlsx、.xls）或 CSV 文件。")
+            _(
+                "The content of %(name)s is not a table (it contains binary data); upload an "
+                "Excel (.xlsx, .xls) or CSV file."
+            )
             % {"name": name},
             code="not_table",
         )
     head = text[:1024].lstrip().lower()
     if head.startswith(("<!doctype html", "<html", "<table", "<meta", "<?xml", "<head")):
         raise TableError(
-            _("%(name)s实际是网页（HTML/XML）格式，只是扩展名为表格；"
-              "请用 Excel 打开后“另存为” .xlsx 格式再上传。") % {"name": name},
+            _("The content of %(name)s is actually a web page (HTML/XML) with a spreadsheet "
+              "extension; open it in Excel, use “Save As” to save it as .xlsx, and upload that.")
+            % {"name": name},
             code="html",
         )  # fmt: skip
     return text, "gbk" if encoding == "gb18030" else encoding
@@ -384,7 +421,10 @@ def _csv_grid(text: str, name: str) -> list[list[Any]]:
         ]
     except csv.Error as exc:
         raise TableError(
-            _("%(name)s的 CSV 格式有误（%(detail)s），请检查引号是否成对。")
+            _(
+                "The CSV format of %(name)s is wrong (%(detail)s); check that quotation marks "
+                "come in pairs."
+            )
             % {"name": name, "detail": exc},
             code="csv",
         ) from None
@@ -398,6 +438,11 @@ def _header_text(cell: Any) -> str:
     if isinstance(cell, dt.date):
         return cell.isoformat()
     return " ".join(str(cell).split())
+
+
+def _two_row_header_hint() -> str:
+    # Appended to a message; the leading space separates it in English (not in Chinese).
+    return _(" (The header seems to take two rows; make it a single header row.)")
 
 
 def _count(row: list[Any]) -> int:
@@ -417,7 +462,7 @@ def _build_table(
     where = (
         name
         if sheet_name is None
-        else _("%(name)s的工作表“%(sheet)s”")
+        else _("worksheet “%(sheet)s” of %(name)s")
         % {
             "name": name,
             "sheet": sheet_name,
@@ -430,7 +475,9 @@ def _build_table(
             if len(candidates) == _HEADER_SEARCH_ROWS:
                 break
     if not candidates:
-        raise TableError(_("%(where)s是空的，没有任何数据。") % {"where": where}, code="empty")
+        raise TableError(
+            _("There is no data in %(where)s: it is empty.") % {"where": where}, code="empty"
+        )
 
     # The header is the first row that is at least two thirds as full as the fullest of the top
     # rows; rows above it (a merged title "2023年企业名单", "填报单位：…") are skipped.
@@ -455,9 +502,9 @@ def _build_table(
             extra = next((i for i in range(width, len(row)) if row[i] is not None), None)
             if extra is not None:
                 message = _(
-                    "%(where)s第%(row)d行的 %(col)s 列有内容，但这一列没有表头"
-                    "（表头在第%(header)d行，只到 %(last)s 列）；"
-                    "请给该列加上表头，或删除该列内容。"
+                    "In %(where)s, row %(row)d has content in column %(col)s, but that column "
+                    "has no header (the header is in row %(header)d and ends at column "
+                    "%(last)s); add a header for the column or delete its content."
                 ) % {
                     "where": where,
                     "row": index + 1,
@@ -466,7 +513,7 @@ def _build_table(
                     "last": column_letter(width - 1),
                 }
                 if index == header_index + 1 and isinstance(row[extra], str):
-                    message += _("（看起来表头占了两行，请合并成一行表头。）")
+                    message += _two_row_header_hint()
                 raise TableError(message, code="data_without_header")
             values = row[:width]
         elif len(row) == width:
@@ -482,19 +529,23 @@ def _build_table(
         append(new_row((index + 1, values)))
         if len(rows) > max_rows:
             raise TableError(
-                _("%(where)s的数据超过 %(limit)d 行，请拆分成多个文件上传。")
+                _(
+                    "There are more than %(limit)d data rows in %(where)s; split them into "
+                    "several files and upload those."
+                )
                 % {"where": where, "limit": max_rows},
                 code="too_many_rows",
             )
 
     if blank_with_data:
-        letters = "、".join(column_letter(c) for c in sorted(blank_with_data))
+        letters = _join([column_letter(c) for c in sorted(blank_with_data)])
         message = _(
-            "%(where)s表头（第%(row)d行）的 %(cols)s 列是空的，但下面有数据；请为每一列填写表头名称。"
+            "In %(where)s, the header (row %(row)d) is blank in column %(cols)s but there is "
+            "data below it; give every column a header name."
         ) % {"where": where, "row": header_number, "cols": letters}
         next_row = grid[header_index + 1] if header_index + 1 < len(grid) else []
         if any(c < len(next_row) and isinstance(next_row[c], str) for c in blank_with_data):
-            message += _("（看起来表头占了两行，请合并成一行表头。）")
+            message += _two_row_header_hint()
         raise TableError(message, code="blank_header")
 
     seen: dict[str, int] = {}
@@ -503,8 +554,8 @@ def _build_table(
             continue
         if header in seen:
             raise TableError(
-                _("%(where)s的表头“%(header)s”出现了两次（%(first)s 列和 %(second)s 列）；"
-                  "请删除或改名其中一列。")
+                _("In %(where)s, the header “%(header)s” appears twice (columns %(first)s and "
+                  "%(second)s); delete or rename one of them.")
                 % {"where": where, "header": header, "first": column_letter(seen[header]),
                    "second": column_letter(index)},
                 code="duplicate_header",
@@ -533,9 +584,11 @@ def _check_header_merges(
             first, last = column_letter(left), column_letter(min(right, width - 1))
             columns = first if first == last else f"{first}–{last}"
             raise TableError(
-                _("%(where)s的表头（第%(row)d行）%(cols)s 列是合并单元格，看起来表头不止一行；"
-                  "请改成一行表头、每列一个名称（例如“营业收入2023年(万元)”）。")
-                % {"where": where, "row": header_index + 1, "cols": columns},
+                _("In %(where)s, the header (row %(row)d) has merged cells in column %(cols)s, "
+                  "so the header seems to take more than one row; use a single header row with "
+                  "one name per column (for example “%(example)s”).")
+                % {"where": where, "row": header_index + 1, "cols": columns,
+                   "example": "营业收入2023年(万元)"},
                 code="merged_header",
             )  # fmt: skip
 

@@ -137,27 +137,31 @@ def validate_uscc(value: object) -> str:
     if isinstance(value, float | int) and not isinstance(value, bool):
         raise ValidationError(
             _(
-                "统一社会信用代码“%(value)s”被表格软件当成了数字，可能已丢失末尾几位；"
-                "请把该列设置为“文本”格式后重新填写。"
+                "The unified social credit code “%(value)s” was stored as a number by the "
+                "spreadsheet program, so its last digits may have been lost; format the column "
+                "as “Text” and enter the code again."
             ),
             code="uscc_number",
             params={"value": value},
         )
     code = normalize_uscc(value)
     if not code:
-        raise ValidationError(_("统一社会信用代码不能为空。"), code="uscc_empty")
+        raise ValidationError(
+            _("The unified social credit code must not be empty."), code="uscc_empty"
+        )
     if _SCIENTIFIC.match(code):
         raise ValidationError(
             _(
-                "统一社会信用代码“%(value)s”是科学计数法形式，说明表格软件把它当成了数字，"
-                "末尾几位已丢失；请把该列设置为“文本”格式后重新填写。"
+                "The unified social credit code “%(value)s” is in scientific notation: the "
+                "spreadsheet program treated it as a number and its last digits are lost; format "
+                "the column as “Text” and enter the code again."
             ),
             code="uscc_number",
             params={"value": code},
         )
     if len(code) != 18:
         raise ValidationError(
-            _("统一社会信用代码应为18位，“%(value)s”是%(length)d位。"),
+            _("A unified social credit code has 18 characters; “%(value)s” has %(length)d."),
             code="uscc_length",
             params={"value": code, "length": len(code)},
         )
@@ -165,8 +169,9 @@ def validate_uscc(value: object) -> str:
         if char not in _USCC_VALUE:
             raise ValidationError(
                 _(
-                    "统一社会信用代码“%(value)s”第%(position)d位的“%(char)s”不是合法字符"
-                    "（只允许数字和除 I、O、Z、S、V 以外的大写字母）。"
+                    "In the unified social credit code “%(value)s”, character %(position)d "
+                    "(“%(char)s”) is not allowed: only digits and capital letters other than "
+                    "I, O, Z, S and V are."
                 ),
                 code="uscc_char",
                 params={"value": code, "position": position, "char": char},
@@ -174,7 +179,10 @@ def validate_uscc(value: object) -> str:
     authority, category = code[0], code[1]
     if authority not in _AUTHORITY_CATEGORIES:
         raise ValidationError(
-            _("统一社会信用代码“%(value)s”第1位登记管理部门代码“%(char)s”不存在。"),
+            _(
+                "In the unified social credit code “%(value)s”, the registration authority code "
+                "in position 1, “%(char)s”, does not exist."
+            ),
             code="uscc_authority",
             params={"value": code, "char": authority},
         )
@@ -182,8 +190,9 @@ def validate_uscc(value: object) -> str:
     if allowed and category not in allowed:
         raise ValidationError(
             _(
-                "统一社会信用代码“%(value)s”第2位机构类别代码“%(char)s”"
-                "与第1位登记管理部门代码“%(authority)s”不相符。"
+                "In the unified social credit code “%(value)s”, the organisation category code "
+                "in position 2, “%(char)s”, does not fit the registration authority code in "
+                "position 1, “%(authority)s”."
             ),
             code="uscc_category",
             params={"value": code, "char": category, "authority": authority},
@@ -192,8 +201,9 @@ def validate_uscc(value: object) -> str:
     if not region.isdigit() or region[:2] not in _PROVINCE_PREFIXES:
         raise ValidationError(
             _(
-                "统一社会信用代码“%(value)s”第3–8位应为登记管理机关的行政区划代码，"
-                "“%(region)s”不是有效的行政区划代码。"
+                "In the unified social credit code “%(value)s”, positions 3–8 must be the "
+                "administrative division code of the registration authority; “%(region)s” is "
+                "not a valid division code."
             ),
             code="uscc_region",
             params={"value": code, "region": region},
@@ -202,8 +212,9 @@ def validate_uscc(value: object) -> str:
     if code[16] != org_expected:
         raise ValidationError(
             _(
-                "统一社会信用代码“%(value)s”第9–17位组织机构代码的校验位（第17位）"
-                "应为“%(expected)s”，实际是“%(actual)s”；请核对第9–17位。"
+                "In the unified social credit code “%(value)s”, the check character (position "
+                "17) of the organisation code in positions 9–17 should be “%(expected)s” but is "
+                "“%(actual)s”; check positions 9–17."
             ),
             code="uscc_org_check",
             params={"value": code, "expected": org_expected, "actual": code[16]},
@@ -212,8 +223,9 @@ def validate_uscc(value: object) -> str:
     if code[17] != expected:
         raise ValidationError(
             _(
-                "统一社会信用代码“%(value)s”的校验位（第18位）应为“%(expected)s”，"
-                "实际是“%(actual)s”；请核对是否有输错的字符。"
+                "The check character (position 18) of the unified social credit code "
+                "“%(value)s” should be “%(expected)s” but is “%(actual)s”; check for a "
+                "mistyped character."
             ),
             code="uscc_check",
             params={"value": code, "expected": expected, "actual": code[17]},
@@ -257,22 +269,28 @@ def validate_mobile(value: object) -> str:
     raw = "" if value is None else str(value).strip()
     number = normalize_mobile(value)
     if not number:
-        raise ValidationError(_("手机号码不能为空。"), code="mobile_empty")
+        raise ValidationError(_("The mobile number must not be empty."), code="mobile_empty")
     if not number.isdigit():
         raise ValidationError(
-            _("手机号码“%(value)s”含有数字以外的字符。"),
+            _("The mobile number “%(value)s” contains characters other than digits."),
             code="mobile_char",
             params={"value": raw},
         )
     if len(number) != 11:
         raise ValidationError(
-            _("手机号码“%(value)s”应为11位数字（不含+86），实际是%(length)d位。"),
+            _(
+                "The mobile number “%(value)s” should have 11 digits (without +86) but has "
+                "%(length)d."
+            ),
             code="mobile_length",
             params={"value": raw, "length": len(number)},
         )
     if not _MOBILE.fullmatch(number):
         raise ValidationError(
-            _("手机号码“%(value)s”应以13–19开头，请检查是否填成了座机号码或输错。"),
+            _(
+                "The mobile number “%(value)s” should start with 13–19; check whether a "
+                "landline number was entered or a digit was mistyped."
+            ),
             code="mobile_prefix",
             params={"value": raw},
         )
