@@ -6,6 +6,7 @@ views and the API never save models directly.
 
 from __future__ import annotations
 
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 
 from kechuang.core import audit
@@ -46,3 +47,27 @@ def delete_record(obj, *, acting_user, check=True) -> None:
         before = audit.snapshot(obj)
         audit.record_delete(obj, before, actor=acting_user)
         obj.delete()
+
+
+def rotate_api_token(user, *, acting_user) -> str:
+    """Issue a new API token for `user`; the old one stops working at once. Audited."""
+    from rest_framework.authtoken.models import Token
+
+    if acting_user is not None and acting_user != user and not acting_user.is_superuser:
+        raise PermissionDenied("Only the user or an administrator can rotate a token.")
+    with transaction.atomic():
+        Token.objects.filter(user=user).delete()
+        token = Token.objects.create(user=user)
+        audit.record_event(user, "api_token_rotated", actor=acting_user)
+    return token.key
+
+
+def mark_notifications_read(user) -> int:
+    """Mark all of `user`'s unread notifications read; returns how many changed."""
+    from django.utils import timezone
+
+    from kechuang.core.models import Notification
+
+    return Notification.objects.filter(recipient=user, read_at__isnull=True).update(
+        read_at=timezone.now()
+    )

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from rest_framework.authtoken.models import Token
 
+from kechuang.core import services
 from kechuang.core.filters import AuditEntryFilterSet
 from kechuang.core.imports.models import ImportedRecords
 from kechuang.core.models import AuditEntry, Notification, Role
@@ -36,8 +37,7 @@ def profile(request):
 @require_POST
 def rotate_token(request):
     """Issue a new API token (the old one stops working at once)."""
-    Token.objects.filter(user=request.user).delete()
-    Token.objects.create(user=request.user)
+    services.rotate_api_token(request.user, acting_user=request.user)
     messages.success(request, _("A new API token was issued; the old one no longer works."))
     return redirect("core:profile")
 
@@ -123,9 +123,5 @@ def notifications(request):
 @open_to_any_user
 @require_POST
 def notifications_mark_read(request):
-    from django.utils import timezone
-
-    Notification.objects.filter(recipient=request.user, read_at__isnull=True).update(
-        read_at=timezone.now()
-    )
+    services.mark_notifications_read(request.user)
     return redirect("core:notifications")

@@ -60,6 +60,10 @@ def test_rotating_the_token_invalidates_the_old_one(client_for, officer, api_for
     client_for(officer).post("/core/profile/token/")
     new = Token.objects.get(user=officer).key
     assert new != old
+    from kechuang.core.models import AuditEntry
+
+    event = AuditEntry.objects.for_object(officer).get()
+    assert (event.event, event.actor) == ("api_token_rotated", officer)
 
 
 def test_bad_boolean_setting_names_the_variable(monkeypatch):
@@ -106,3 +110,14 @@ def test_language_switch_gives_english(client, officer):
     page = client.get("/", HTTP_ACCEPT_LANGUAGE="zh-CN")
     assert 'lang="en"' in page.content.decode()
     assert "Home" in page.content.decode()
+
+
+def test_marking_notifications_read_touches_only_mine(client_for, officer, town_officer):
+    from kechuang.core.models import Notification
+
+    Notification.objects.create(recipient=officer, title="a")
+    theirs = Notification.objects.create(recipient=town_officer, title="b")
+    client_for(officer).post("/core/notifications/read/")
+    assert not Notification.objects.filter(recipient=officer, read_at__isnull=True).exists()
+    theirs.refresh_from_db()
+    assert theirs.read_at is None
