@@ -35,7 +35,7 @@ def _browser_or_skip():
 
 
 @pytest.mark.browser
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_new_user_logs_in_reads_chinese_and_switches_to_english(live_server, officer, town):
     sync_api = _browser_or_skip()
     # Playwright's sync API runs an event loop in this thread; the live server
@@ -70,3 +70,39 @@ def test_new_user_logs_in_reads_chinese_and_switches_to_english(live_server, off
         assert page.get_by_role("button", name="Menu").is_visible()
         browser.close()
     assert (OUTPUT / "home-en.png").stat().st_size > 10_000
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_enterprise_user_sees_its_policies_and_why(live_server):
+    """The 精准推送 journey: an enterprise user opens 我的政策 and reads why, in Chinese."""
+    from django.core.management import call_command
+
+    from kechuang.core.demo import DEMO_PASSWORD
+
+    sync_api = _browser_or_skip()
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    call_command("demo-data", "--enterprises", "60", "--verbosity", "0")
+    OUTPUT.mkdir(parents=True, exist_ok=True)
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
+        page = browser.new_page(viewport={"width": 1366, "height": 768})
+        page.goto(f"{live_server.url}/accounts/login/")
+        page.fill("#id_username", "enterprise")
+        page.fill("#id_password", DEMO_PASSWORD)
+        page.locator("main form button[type=submit]").click()
+        page.wait_for_url(f"{live_server.url}/")
+        page.locator("#mainnav").get_by_role("link", name="我的政策").click()
+        page.wait_for_load_state("networkidle")
+        main = page.locator("main")
+        assert main.get_by_role("heading", name="符合", exact=True).is_visible()
+        assert main.get_by_text("政策").first.is_visible()
+        why = main.get_by_role("link", name="原因").first
+        assert why.is_visible()
+        why.click()
+        page.wait_for_load_state("networkidle")
+        # The explanation names the verdict and at least one clause in Chinese.
+        text = page.locator("main").inner_text()
+        assert any(word in text for word in ("符合", "不符合", "无法判断"))
+        page.screenshot(path=str(OUTPUT / "enterprise-why.png"), full_page=True)
+        browser.close()
