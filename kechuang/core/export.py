@@ -8,10 +8,12 @@ import datetime as dt
 import gc
 import math
 import re
+import tempfile
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from typing import IO, Any
 
+from django.http import FileResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -132,3 +134,19 @@ def write_csv(stream: IO[bytes], headers: Sequence[str], rows: Iterable[Sequence
     for count, row in enumerate(rows, start=1):  # noqa: B007 - count is returned
         writer.writerow([_csv_text(value) for value in row])
     return count
+
+
+def xlsx_response(
+    filename: str, headers: Sequence[str], rows: Iterable[Sequence], sheet_name: str
+) -> FileResponse:
+    """An .xlsx download: written to a temporary file (any size), then streamed."""
+    handle = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse closes it
+    write_xlsx(handle, headers, rows, sheet_name=sheet_name)
+    handle.seek(0)
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    return FileResponse(
+        handle,
+        as_attachment=True,
+        filename=f"{filename}-{stamp}.xlsx",
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )

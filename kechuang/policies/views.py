@@ -7,14 +7,15 @@ from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Q
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from kechuang.core.export import xlsx_response
+from kechuang.core.forms import form_error
 from kechuang.core.models import Role
 from kechuang.core.permissions import get_object_for_user, role_required
-from kechuang.core.tabular import write_xlsx
 from kechuang.enterprises.models import Enterprise
 from kechuang.policies import services
 from kechuang.policies.forms import AttachmentForm, PolicyForm, PolicyItemForm, PushForm
@@ -75,7 +76,7 @@ def policy_create(request):
         try:
             policy = services.save_policy(form.instance, acting_user=request.user)
         except ValidationError as exc:
-            form.add_error(None, exc)
+            form_error(form, exc)
         else:
             return redirect("policies:detail", pk=policy.pk)
     return render(request, "policies/form.html", {"form": form, "title": _("New policy")})
@@ -90,7 +91,7 @@ def policy_edit(request, pk: int):
         try:
             services.save_policy(policy, changes, acting_user=request.user)
         except ValidationError as exc:
-            form.add_error(None, exc)
+            form_error(form, exc)
         else:
             return redirect("policies:detail", pk=policy.pk)
     return render(request, "policies/form.html", {"form": form, "title": policy.title})
@@ -120,7 +121,7 @@ def item_create(request, pk: int):
         try:
             item = services.save_item(form.instance, acting_user=request.user)
         except ValidationError as exc:
-            form.add_error(None, exc)
+            form_error(form, exc)
         else:
             return redirect("policies:item", pk=item.pk)
     return render(request, "policies/form.html", {"form": form, "title": policy.title})
@@ -135,7 +136,7 @@ def item_edit(request, pk: int):
         try:
             services.save_item(item, changes, acting_user=request.user)
         except ValidationError as exc:
-            form.add_error(None, exc)
+            form_error(form, exc)
         else:
             return redirect("policies:item", pk=item.pk)
     return render(request, "policies/form.html", {"form": form, "title": item.title})
@@ -197,17 +198,12 @@ def item_eligible_export(request, pk: int):
     )
     amounts = services.eligible_amounts(item, [r[0] for r in found], snapshot)
     rows = ([uscc, name, town, amounts.get(eid)] for eid, uscc, name, town in found)
-    response = HttpResponse(
-        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    )
-    response["Content-Disposition"] = f'attachment; filename="eligible-item-{item.pk}.xlsx"'
-    write_xlsx(
-        response,
+    return xlsx_response(
+        f"eligible-item-{item.pk}",
         [_("unified social credit code"), _("name"), _("town / street"), _("amount (yuan)")],
         rows,
         sheet_name=item.title[:31],
     )
-    return response
 
 
 @require_POST

@@ -52,14 +52,3 @@ class FormulaVariableForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.instance.source = VariableSource.FORMULA
         self.fields["formula"].required = True
-
-
-def apply_validation_error(form, exc) -> None:
-    """Put a service's ValidationError onto the form's fields."""
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.error_dict.items():
-            for err in errors:
-                form.add_error(field if field in form.fields else None, err)
-    else:
-        for msg in exc.messages:
-            form.add_error(None, msg)

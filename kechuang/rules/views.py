@@ -7,15 +7,16 @@ import datetime as dt
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from kechuang.core.export import xlsx_response
+from kechuang.core.forms import form_error
 from kechuang.core.models import Role
 from kechuang.core.permissions import get_object_for_user, open_to_any_user, role_required
-from kechuang.core.tabular import write_xlsx
 from kechuang.enterprises.models import Enterprise
 from kechuang.rules import sandbox as sandbox_mod
 from kechuang.rules import services
@@ -25,7 +26,6 @@ from kechuang.rules.forms import (
     FormulaVariableForm,
     RuleCreateForm,
     RuleVersionForm,
-    apply_validation_error,
 )
 from kechuang.rules.models import (
     Rule,
@@ -118,7 +118,7 @@ def rule_create(request):
                 effective_from=data["effective_from"],
             )
         except ValidationError as exc:
-            apply_validation_error(form, exc)
+            form_error(form, exc)
         else:
             messages.success(request, _("Rule saved as a draft."))
             _warn_unresolved(request, data["expression"], data["amount_formula"])
@@ -153,7 +153,7 @@ def rule_edit(request, pk: int):
                 note=data["note"],
             )
         except ValidationError as exc:
-            apply_validation_error(form, exc)
+            form_error(form, exc)
         else:
             messages.success(request, _("Draft version %(n)s saved.") % {"n": version.number})
             _warn_unresolved(request, data["expression"], data["amount_formula"])
@@ -193,7 +193,7 @@ def variable_create(request):
         try:
             services.save_formula_variable(form.instance, acting_user=request.user)
         except ValidationError as exc:
-            apply_validation_error(form, exc)
+            form_error(form, exc)
         else:
             messages.success(request, _("Variable saved."))
             return redirect("rules:variables")
@@ -333,15 +333,10 @@ def sandbox_export(request, pk: int):
         if amounts is not None and after[i] == 1 and amounts[i] == amounts[i]:
             amount = round(amounts[i])
         rows.append([uscc, name, town, label[before[i]], label[after[i]], amount])
-    response = HttpResponse(
-        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    )
-    response["Content-Disposition"] = f'attachment; filename="sandbox-{rule.code}.xlsx"'
-    write_xlsx(
-        response,
+    return xlsx_response(
+        f"sandbox-{rule.code}",
         [_("unified social credit code"), _("name"), _("town / street"), _("in force"),
          _("draft"), _("amount (yuan)")],
         rows,
         sheet_name=rule.code,
     )  # fmt: skip
-    return response

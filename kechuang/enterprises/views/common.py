@@ -2,36 +2,15 @@
 
 from __future__ import annotations
 
-import tempfile
-from collections.abc import Iterable, Sequence
-
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import FileResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 
-from kechuang.core.tabular import write_xlsx
-
-
-def xlsx_response(
-    filename: str, headers: Sequence[str], rows: Iterable[Sequence], sheet_name: str
-) -> FileResponse:
-    """Stream an .xlsx built in constant memory into a temporary file."""
-    handle = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse closes it
-    write_xlsx(handle, headers, rows, sheet_name=sheet_name)
-    handle.seek(0)
-    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-    return FileResponse(
-        handle,
-        as_attachment=True,
-        filename=f"{filename}-{stamp}.xlsx",
-        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    )
+from kechuang.core.forms import form_error
 
 
 def submit_record_form(
@@ -66,15 +45,6 @@ def safe_next(request, default: str) -> str:
     ):
         return target
     return default
-
-
-def form_error(form, exc: ValidationError) -> None:
-    """Put a service-layer ValidationError onto the form that caused it."""
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
 
 
 def wan(value: int | None):

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from kechuang.core.forms import form_error
 from kechuang.core.models import Role
 from kechuang.core.permissions import role_required
 from kechuang.enterprises import services
@@ -23,7 +24,6 @@ from kechuang.enterprises.models import (
     WatchList,
     WatchListMember,
 )
-from kechuang.enterprises.views.common import form_error
 
 STAFF = (Role.COMMISSION, Role.STATION)
 

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from kechuang.core.export import xlsx_response
 from kechuang.core.models import Role
 from kechuang.core.permissions import get_object_for_user, open_to_any_user, role_required
 from kechuang.enterprises import services
@@ -33,7 +34,7 @@ from kechuang.enterprises.models import (
     VisitIssue,
     WatchListMember,
 )
-from kechuang.enterprises.views.common import safe_next, submit_record_form, xlsx_response
+from kechuang.enterprises.views.common import safe_next, submit_record_form
 
 STAFF = (Role.COMMISSION, Role.STATION)
 

@@ -14,6 +14,8 @@ from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 
+from kechuang.core.export import xlsx_response
+from kechuang.core.forms import form_error
 from kechuang.core.models import Role
 from kechuang.core.permissions import get_object_for_user, open_to_any_user, role_required
 from kechuang.enterprises import services
@@ -31,12 +33,7 @@ from kechuang.enterprises.models import (
     WatchListMember,
 )
 from kechuang.enterprises.versioning import cached_count
-from kechuang.enterprises.views.common import (
-    form_error,
-    render_filter_fields,
-    wan,
-    xlsx_response,
-)
+from kechuang.enterprises.views.common import render_filter_fields, wan
 
 STAFF = (Role.COMMISSION, Role.STATION)
 PAGE_SIZE = 50

@@ -101,12 +101,13 @@ def test_staff_see_eligible_by_town_scoped_and_export(
         page = client.get(reverse("policies:item-eligible", args=[item.pk]))
     assert page.status_code == 200
     export = client.get(reverse("policies:item-export", args=[item.pk]))
-    assert export.status_code == 200 and export.content[:2] == b"PK"
+    data = b"".join(export.streaming_content)
+    assert export.status_code == 200 and data[:2] == b"PK"
     import io
 
     from openpyxl import load_workbook  # noqa: PLC0415 - optional reader for the check
 
-    rows = list(load_workbook(io.BytesIO(export.content)).active.iter_rows(values_only=True))
+    rows = list(load_workbook(io.BytesIO(data)).active.iter_rows(values_only=True))
     assert len(rows) == 1 + 3 and all(r[2] == town.name for r in rows[1:])
 
 

@@ -400,7 +400,7 @@ def test_sandbox_counts_match_an_independent_count(library, officer, town, other
     client = client_for(officer)
     assert client.get(reverse("rules:sandbox", args=[rule.pk]) + f"?on={ON}").status_code == 200
     export = client.get(reverse("rules:sandbox-export", args=[rule.pk]) + f"?on={ON}")
-    assert export.status_code == 200 and export.content[:2] == b"PK"
+    assert export.status_code == 200 and b"".join(export.streaming_content)[:2] == b"PK"
 
 
 def test_staff_pages_render(library, officer, client_for, enterprise):
