@@ -310,7 +310,7 @@ def unit_warnings(version: RuleVersion) -> list[str]:
     fields = {"expression": _("conditions"), "amount_formula": _("amount formula")}
     return [
         _(
-            "Version %(number)s, %(field)s, line %(line)s, column %(column)s: %(message)s "
+            "Version %(number)s, %(field)s, line %(line)s, column %(column)s: %(message)s. "
             "This text was saved before units were checked and still evaluates as before "
             "(a plain number next to money counts as yuan); correct it in the next draft."
         )
