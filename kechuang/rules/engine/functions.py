@@ -42,7 +42,11 @@ FUNCTION_NAMES = (
 
 
 class FunctionsMixin:
-    """Calls: argument binding, literal arguments, and one ``_fn_<name>`` per function."""
+    """Calls: argument binding, literal arguments, and one ``_fn_<name>`` per function.
+
+    The checker that mixes it in supplies ``expr``, ``expect``, ``variable`` and
+    ``same_kind`` (engine.compiler._Checker).
+    """
 
     schema: Schema
     cache: FormulaCache
