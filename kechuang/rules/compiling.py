@@ -14,6 +14,7 @@ always given in the full text the officer typed.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import threading
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ from pathlib import Path
 
 import yaml
 from django.db import connection
+from django.utils.translation import gettext as _
 
 from kechuang.enterprises.models import QualificationType
 from kechuang.rules.engine.compiler import CompiledRule, compile_conditions, compile_rule
@@ -99,25 +101,45 @@ def _close(current: dict) -> Block:
 
 
 def compile_text(
-    text: str, schema: Schema, *, kind: str = "condition", code: str = "", label: str = ""
+    text: str,
+    schema: Schema,
+    *,
+    kind: str = "condition",
+    code: str = "",
+    label: str = "",
+    strict_units: bool = True,
 ) -> CompiledRule:
-    """Compile stored rule text; RuleError positions refer to `text` as typed."""
+    """Compile stored rule text; RuleError positions refer to `text` as typed.
+
+    ``strict_units=False`` (stored versions) keeps unit errors in ``unit_problems``
+    instead of raising them, so text saved before unit checks still evaluates as before.
+    """
     blocks = split_blocks(text) if kind == "condition" else None
     if blocks is None:
-        return compile_rule(text, schema, kind=kind, code=code, label=label)
+        return compile_rule(
+            text, schema, kind=kind, code=code, label=label, strict_units=strict_units
+        )
+    problems: list[RuleError] = []
     for block in blocks:  # check one by one so an error carries its position in `text`
         try:
-            compile_rule(block.text, schema, kind="condition")
+            found = compile_rule(block.text, schema, kind="condition", strict_units=strict_units)
         except RuleError as exc:
-            if exc.line:
-                exc.line += block.first_line - 1
-            exc.source_name = ""
-            raise RuleError(
-                exc.code, exc.message_zh, exc.message_en, exc.line, exc.column, "", exc.hint
-            ) from None
-    return compile_conditions(
-        [(b.code, b.label, b.text) for b in blocks], schema, code=code, label=label
+            raise _in_text(exc, block) from None
+        problems.extend(_in_text(p, block) for p in found.unit_problems)
+    compiled = compile_conditions(
+        [(b.code, b.label, b.text) for b in blocks],
+        schema,
+        code=code,
+        label=label,
+        strict_units=strict_units,
     )
+    return dataclasses.replace(compiled, unit_problems=tuple(problems))
+
+
+def _in_text(exc: RuleError, block: Block) -> RuleError:
+    """The same error with its line counted in the whole text rather than in the block."""
+    line = exc.line + block.first_line - 1 if exc.line else exc.line
+    return RuleError(exc.code, exc.message_zh, exc.message_en, line, exc.column, "", exc.hint)
 
 
 # ---------------------------------------------------------------------------
@@ -161,11 +183,26 @@ def build_schema(
         quals = QualificationIndex(QualificationType.objects.values_list("id", "code", "name"))
     items = [v.as_engine_dict() for v in variables if v.code != exclude]
     items.extend(extra or [])
-    schema = Schema.from_dicts(items)
+    # Lenient about units: a formula stored before unit checks must not take every rule
+    # page down. New or changed variables (`extra`) are held to the checks below.
+    schema = Schema.from_dicts(items, strict_units=False)
+    if extra:
+        _refuse_new_unit_problems(schema, {str(x["code"]) for x in extra})
     # Names and codes of the types in the database, the library's names, and their
     # normalised spellings (quotes, 企业 suffix): see kechuang.rules.qualifications.
     schema.qualifications = AcceptedNames(quals.names() | library_qualifications())
     return schema
+
+
+def _refuse_new_unit_problems(schema: Schema, changed: set[str]) -> None:
+    """Raise the first unit error of a changed variable, or one its change causes elsewhere."""
+    before = {
+        (code, p.message_zh) for code, ps in current_schema().unit_problems.items() for p in ps
+    }
+    for code, problems in schema.unit_problems.items():
+        for problem in problems:
+            if code in changed or (code, problem.message_zh) not in before:
+                raise problem
 
 
 def library_qualifications() -> set[str]:
@@ -210,13 +247,21 @@ def clear_caches() -> None:
 
 
 def compiled_for(version: RuleVersion, schema: Schema | None = None) -> CompiledRule:
-    """The compiled condition of a stored version (cached while the schema is unchanged)."""
+    """The compiled condition of a stored version (cached while the schema is unchanged).
+
+    Unit errors do not stop it (see `compile_text`): a version published before unit
+    checks keeps evaluating as it always did; `unit_problems_of` lists what to fix.
+    """
     schema = schema or current_schema()
     key = ("cond", version.pk, version.expression, id(schema))
     found = _compiled_cache.get(key)
     if found is None:
         found = compile_text(
-            version.expression, schema, code=version.rule.code, label=version.rule.name
+            version.expression,
+            schema,
+            code=version.rule.code,
+            label=version.rule.name,
+            strict_units=False,
         )
         _compiled_cache[key] = found
     return found
@@ -229,6 +274,52 @@ def compiled_amount_for(version: RuleVersion, schema: Schema | None = None) -> C
     key = ("amount", version.pk, version.amount_formula, id(schema))
     found = _compiled_cache.get(key)
     if found is None:
-        found = compile_rule(version.amount_formula, schema, kind="amount", code=version.rule.code)
+        found = compile_rule(
+            version.amount_formula,
+            schema,
+            kind="amount",
+            code=version.rule.code,
+            strict_units=False,
+        )
         _compiled_cache[key] = found
     return found
+
+
+def unit_problems_of(
+    version: RuleVersion, schema: Schema | None = None
+) -> list[tuple[str, RuleError]]:
+    """(field, error) for each unit error in a stored version's texts.
+
+    Such a version was saved before unit checks existed. It still evaluates as it did;
+    saving or publishing text with these errors is refused, so the rule page lists them
+    for the officer to correct. A version that no longer compiles at all gives none here
+    (evaluation reports it).
+    """
+    try:
+        cond = compiled_for(version, schema)
+        amount = compiled_amount_for(version, schema)
+    except RuleError:
+        return []
+    return [("expression", p) for p in cond.unit_problems] + [
+        ("amount_formula", p) for p in (amount.unit_problems if amount else ())
+    ]
+
+
+def unit_warnings(version: RuleVersion) -> list[str]:
+    """The unit errors of a stored version as sentences for the rule page."""
+    fields = {"expression": _("conditions"), "amount_formula": _("amount formula")}
+    return [
+        _(
+            "Version %(number)s, %(field)s, line %(line)s, column %(column)s: %(message)s. "
+            "This text was saved before units were checked and still evaluates as before "
+            "(a plain number next to money counts as yuan); correct it in the next draft."
+        )
+        % {
+            "number": version.number,
+            "field": fields[field],
+            "line": problem.line,
+            "column": problem.column,
+            "message": problem.message_zh,
+        }
+        for field, problem in unit_problems_of(version)
+    ]

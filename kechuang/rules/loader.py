@@ -30,10 +30,11 @@ from django.db import connection
 
 from kechuang.enterprises.models import ANNUAL_METRICS, AnnualReport, Enterprise, Qualification
 from kechuang.rules.engine.ir import resolve_date_spec
+from kechuang.rules.engine.types import NUMERIC_TYPES
 from kechuang.rules.models import Variable
 from kechuang.rules.qualifications import QualificationIndex
 
-NUMERIC = {"number", "money", "ratio"}
+NUMERIC = {t.value for t in NUMERIC_TYPES}
 
 
 class LoaderError(Exception):

@@ -20,9 +20,13 @@ from kechuang.enterprises.models import EnterpriseScopedQuerySet
 
 
 class ValueType(models.TextChoices):
+    """Kind of quantity a variable holds; rules may only compare and add like with like."""
+
     NUMBER = "number", _("Number")
+    COUNT = "count", _("Count")
     MONEY = "money", _("Money")
     RATIO = "ratio", _("Ratio")
+    DURATION = "duration", _("Duration (years)")
     BOOL = "bool", _("Yes / no")
     DATE = "date", _("Date")
     TEXT = "text", _("Text")

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from kechuang.rules import compiling
+from kechuang.rules import compiling, services
 from kechuang.rules.engine.bulk import BulkEvaluator
 from kechuang.rules.loader import load_columns
 from kechuang.rules.models import Rule, RuleVersion
@@ -59,7 +59,13 @@ def _cost(ev: BulkEvaluator, compiled, verdicts: np.ndarray) -> tuple[int, np.nd
 
 
 def compare(rule: Rule, draft: RuleVersion, on: dt.date) -> SandboxResult:
-    """Evaluate draft vs the version in force on `on` for all enterprises."""
+    """Evaluate draft vs the version in force on `on` for all enterprises.
+
+    The draft must pass the checks publishing applies (units included): a draft saved
+    before unit checks, such as ``revenue > 5000``, raises ValidationError with the
+    position instead of silently reporting that nothing changes.
+    """
+    services.validate_version_text(draft.expression, draft.amount_formula)
     schema = compiling.current_schema()
     published = rule.version_on(on)
     if published is not None and published.pk == draft.pk:

@@ -20,6 +20,7 @@ from kechuang.core.permissions import get_object_for_user, open_to_any_user, rol
 from kechuang.enterprises.models import Enterprise
 from kechuang.rules import sandbox as sandbox_mod
 from kechuang.rules import services
+from kechuang.rules.compiling import unit_warnings
 from kechuang.rules.evaluation import versions_in_force
 from kechuang.rules.explaining import explain_versions
 from kechuang.rules.forms import (
@@ -87,6 +88,7 @@ def rule_detail(request, pk: int):
     for v in versions:
         if v.status != VersionStatus.RETIRED and (v.effective_to is None or v.is_editable):
             warnings += services.qualification_warnings(v.expression, v.amount_formula)
+            warnings += unit_warnings(v)
     return render(
         request,
         "rules/rule_detail.html",
@@ -271,7 +273,12 @@ def _sandbox(request, pk):
     draft = rule.draft_version()
     if draft is None:
         return rule, None
-    return rule, sandbox_mod.compare(rule, draft, _date_param(request))
+    try:
+        return rule, sandbox_mod.compare(rule, draft, _date_param(request))
+    except ValidationError as exc:  # the draft would not pass publishing (e.g. units)
+        for msg in exc.messages:
+            messages.error(request, msg)
+        return rule, None
 
 
 @role_required(Role.COMMISSION)

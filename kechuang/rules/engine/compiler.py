@@ -1,50 +1,39 @@
 """Type-check an AST against a Schema and lower it to the typed IR.
 
 All checking happens here, at compile time: unknown names, wrong arity, wrong argument
-types and type mismatches are RuleErrors with the position of the offending text.
-Formula variables are expanded in place (once per schema, cached) and cycles refused.
+types, type mismatches and unit mismatches (engine.units) are RuleErrors with the
+position of the offending text. Formula variables are expanded in place (once per
+schema, cached) and cycles refused.
+
+Unit checks can be relaxed for text stored before they existed (``strict_units=False``):
+unit errors are then collected in ``CompiledRule.unit_problems`` instead of raised, and
+the rule evaluates exactly as it did — evaluation never looks at a kind.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import difflib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from . import ir
+from . import ir, units
 from . import syntax as ast
+from .building import err as _err
+from .building import mk as _mk
+from .building import suggest as _suggest
 from .errors import RuleError
+from .functions import FUNCTION_NAMES, FunctionsMixin
 from .types import NUMERIC_TYPES, Source, ValueType, Variable
 
 if TYPE_CHECKING:
     from .types import Schema
 
-MAX_IR_DEPTH = 400  # after formula expansion; keeps every recursive walk far from Python's limit
-MAX_YEAR_OFFSET = 20
-N, M, R, B, D, T = (
+N, M, B, D, T = (
     ValueType.NUMBER,
     ValueType.MONEY,
-    ValueType.RATIO,
     ValueType.BOOL,
     ValueType.DATE,
     ValueType.TEXT,
-)
-FUNCTION_NAMES = (
-    "has_qualification",
-    "metric",
-    "date",
-    "eval_date",
-    "year_end",
-    "year_start",
-    "years_since",
-    "days_since",
-    "min",
-    "max",
-    "abs",
-    "coalesce",
-    "known",
 )
 KINDS = ("condition", "amount", "expression")
 
@@ -55,67 +44,17 @@ class CompiledRule:
 
     source: str
     expr: ir.Expr
-    kind: str  # "condition" (bool), "amount" (number) or "expression" (any type)
+    kind: str  # "condition" (bool), "amount" (money) or "expression" (any type)
     requirements: frozenset
     schema: Schema
     code: str = ""
     label: str = ""
+    # Unit errors tolerated because the text was compiled with strict_units=False.
+    unit_problems: tuple[RuleError, ...] = ()
 
     @property
     def type(self) -> ValueType:
         return self.expr.type
-
-
-def _err(code: str, zh: str, en: str, node: ast.Node | None, **hint) -> RuleError:
-    return RuleError(code, zh, en, node.line if node else 0, node.column if node else 0, hint=hint)
-
-
-def _mk(cls, *args, **kwargs):
-    """Build an IR node, tracking depth so no later walk can hit Python's recursion limit."""
-    node = cls(*args, **kwargs)
-    subs = ir.children(node)
-    if subs:
-        node.depth = 1 + max(c.depth for c in subs)
-        if node.depth > MAX_IR_DEPTH:
-            raise RuleError(
-                "too_deep",
-                f"规则展开公式后嵌套超过 {MAX_IR_DEPTH} 层",
-                f"rule is nested deeper than {MAX_IR_DEPTH} levels after expanding formulas",
-            )
-    return node
-
-
-def _suggest(name: str, candidates: Iterable[str]) -> str:
-    close = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.6)
-    return close[0] if close else ""
-
-
-def arith_type(op: str, left: ir.Expr, right: ir.Expr) -> ValueType:
-    """Result type of arithmetic, chosen so results display in the right unit."""
-    a, b = left.type, right.type
-    if op in "+-":
-        return a if a == b or b == N else (b if a == N else N)
-    if op == "*":
-        if M in (a, b):
-            return M if {a, b} <= {M, R, N} and not a == b == M else N
-        return R if R in (a, b) else N
-    # Division: X / literal keeps X's unit; like / like is a ratio; money / ratio is money.
-    if isinstance(right, ir.Const) and b in (N, R) and a != N:
-        return a
-    if a == b:
-        return R
-    return M if a == M and b in (N, R) else N
-
-
-def join_types(types: list[ValueType]) -> ValueType | None:
-    """Common type of case branches or coalesce arguments; None when incompatible."""
-    first = types[0]
-    if all(t == first for t in types):
-        return first
-    if all(t in NUMERIC_TYPES for t in types):
-        specific = {t for t in types if t != N}
-        return specific.pop() if len(specific) == 1 else N
-    return None
 
 
 class FormulaCache:
@@ -150,33 +89,56 @@ class FormulaCache:
                 f"formula variables form a cycle: {path}",
                 hint={"cycle": [*stack[stack.index(var.code) :], var.code]},
             ).with_source(var.code)
+        strict = self.schema.strict_units
+        problems: list[RuleError] | None = None if strict else []
         try:
             tree = self._asts.get(var.code)
             if tree is None:
                 tree = self._asts[var.code] = ast.parse(var.formula or "")
-            body = _Checker(self.schema, (*stack, var.code), year).expr(tree)
+            body = _Checker(self.schema, (*stack, var.code), year, problems).expr(tree)
+            vtype = var.type
+            if body.type != vtype and not (body.type in NUMERIC_TYPES and vtype in NUMERIC_TYPES):
+                raise RuleError(
+                    "type_mismatch",
+                    f"公式变量 {var.code} 声明为{vtype.label_zh}，但公式结果是{body.type.label_zh}",
+                    f"formula variable {var.code} is declared {vtype} but its formula gives {body.type}",
+                )
+            if vtype in NUMERIC_TYPES and not units.assignable(vtype, body):
+                problem = RuleError(
+                    "unit_mismatch",
+                    f"公式变量 {var.code} 声明为{vtype.label_zh}，但公式结果是{body.type.label_zh}",
+                    f"formula variable {var.code} is declared {vtype} but its formula gives {body.type}",
+                    hint={"kinds": [vtype.value, body.type.value]},
+                )
+                if problems is None:
+                    raise problem
+                problems.append(problem)
         except RuleError as exc:
             raise exc if exc.source_name else exc.with_source(f"variable {var.code}") from None
-        vtype = var.type
-        if body.type != vtype and not (body.type in NUMERIC_TYPES and vtype in NUMERIC_TYPES):
-            raise RuleError(
-                "type_mismatch",
-                f"公式变量 {var.code} 声明为{vtype.label_zh}，但公式结果是{body.type.label_zh}",
-                f"formula variable {var.code} is declared {vtype} but its formula gives {body.type}",
-            ).with_source(f"variable {var.code}")
+        if problems and year is None:
+            self.schema.unit_problems[var.code] = [
+                p if p.source_name else p.with_source(f"variable {var.code}") for p in problems
+            ]
         node = _mk(ir.Formula, vtype, var, year, body, var.label_zh)
         self._compiled[(var.code, year)] = node
         return node
 
 
-class _Checker:
+class _Checker(FunctionsMixin):
     """Walks the AST of one rule or formula; the AST depth is capped so recursion is safe."""
 
-    def __init__(self, schema: Schema, stack: tuple[str, ...] = (), year: int | None = None):
+    def __init__(
+        self,
+        schema: Schema,
+        stack: tuple[str, ...] = (),
+        year: int | None = None,
+        problems: list[RuleError] | None = None,
+    ):
         self.schema = schema
         self.cache: FormulaCache = schema.formulas
         self.stack = stack
         self.year = year  # metric year override while expanding metric(formula, year=...)
+        self.problems = problems  # None: unit errors raise; a list: they are collected
 
     def expr(self, node: ast.Node) -> ir.Expr:
         method = getattr(self, "_" + type(node).__name__.lower())
@@ -187,13 +149,48 @@ class _Checker:
     ) -> ir.Expr:
         out = self.expr(node)
         if out.type not in allowed:
+            if allowed == NUMERIC_TYPES:
+                need_zh, need_en = "数值（金额、比例、数量、年限等）", "numeric"
+            else:
+                need_zh = "或".join(sorted(t.label_zh for t in allowed))
+                need_en = " or ".join(sorted(allowed))
             raise _err(
                 "type_mismatch",
-                f"{what_zh}需要{'或'.join(sorted(t.label_zh for t in allowed))}，这里是{out.type.label_zh}",
-                f"{what_en} must be {' or '.join(sorted(allowed))}, got {out.type}",
+                f"{what_zh}需要{need_zh}，这里是{out.type.label_zh}",
+                f"{what_en} must be {need_en}, got {out.type}",
                 node,
             )
         return out
+
+    # -- units ----------------------------------------------------------------------
+
+    def unit_problem(self, problem: RuleError) -> None:
+        """Raise a unit error, or note it when checking text stored before unit checks."""
+        if self.problems is None:
+            raise problem
+        self.problems.append(problem)
+
+    def same_kind(
+        self,
+        values: Iterable[ir.Expr],
+        nodes: Iterable[ast.Node],
+        where_zh: str,
+        where_en: str,
+    ) -> ValueType:
+        """The one kind of several numeric values (min/max/coalesce arguments, case results)."""
+        pairs = list(zip(values, nodes, strict=True))
+        lead, lead_node = pairs[0]  # the value whose kind the others must match
+        for value, node in pairs[1:]:
+            kind = units.common_kind(lead, value)
+            if kind is None:
+                self.unit_problem(
+                    units.unit_error(
+                        "same", lead, value, lead_node, node, where_zh=where_zh, where_en=where_en
+                    )
+                )
+            elif lead.type is N and kind is not N:
+                lead, lead_node = value, node
+        return lead.type
 
     # -- leaves ---------------------------------------------------------------------
 
@@ -230,11 +227,23 @@ class _Checker:
     def variable(self, var: Variable, year: int | None, node: ast.Node) -> ir.Expr:
         if var.source is Source.FORMULA:
             try:
-                return self.cache.formula(var, year, self.stack)
+                found = self.cache.formula(var, year, self.stack)
             except RuleError as exc:
                 if exc.code == "cycle" or not exc.line:
                     exc.line, exc.column = node.line, node.column
                 raise
+            for problem in self.schema.unit_problems.get(var.code, ()):
+                # A formula stored before unit checks: new text may not build on it.
+                self.unit_problem(
+                    _err(
+                        problem.code,
+                        f"公式变量 {var.code} 有单位错误，请先修改该变量：{problem.message_zh}",
+                        f"formula variable {var.code} has a unit error; fix it first: "
+                        f"{problem.message_en}",
+                        node,
+                    )
+                )
+            return found
         if var.source is Source.METRIC:
             key = ("metric", var.code, var.year if year is None else year)
         else:
@@ -249,7 +258,16 @@ class _Checker:
         right = self.expect(
             node.right, NUMERIC_TYPES, f"{what}的右边", f"right side of {node.op!r}"
         )
-        return _mk(ir.Arith, arith_type(node.op, left, right), node.op, left, right)
+        if node.op in "+-":
+            kind = units.common_kind(left, right)
+        elif node.op == "*":
+            kind = units.product_kind(left, right)
+        else:
+            kind = units.quotient_kind(left, right)
+        if kind is None:
+            self.unit_problem(units.unit_error(node.op, left, right, node.left, node.right))
+            kind = left.type if left.type is not N else right.type
+        return _mk(ir.Arith, kind, node.op, left, right)
 
     def _negate(self, node: ast.Negate) -> ir.Expr:
         operand = self.expect(node.operand, NUMERIC_TYPES, "负号后", "operand of unary '-'")
@@ -260,21 +278,26 @@ class _Checker:
         pairs = []
         for i, op in enumerate(node.ops):
             left, right = operands[i], operands[i + 1]
-            self.check_comparable(op, left, right, node.operands[i + 1])
+            self.check_comparable(op, left, right, node.operands[i], node.operands[i + 1])
             pairs.append(_mk(ir.Cmp, B, op, left, right))
         return pairs[0] if len(pairs) == 1 else _mk(ir.And, B, tuple(pairs))
 
-    def check_comparable(self, op: str, left: ir.Expr, right: ir.Expr, at: ast.Node) -> None:
+    def check_comparable(
+        self, op: str, left: ir.Expr, right: ir.Expr, left_at: ast.Node, at: ast.Node
+    ) -> None:
         a, b = left.type, right.type
-        ok = (a in NUMERIC_TYPES and b in NUMERIC_TYPES) or a == b
-        if ok and a in (T, B) and op not in ("==", "!="):
+        if a in NUMERIC_TYPES and b in NUMERIC_TYPES:
+            if units.common_kind(left, right) is None:
+                self.unit_problem(units.unit_error("compare", left, right, left_at, at))
+            return
+        if a == b and a in (T, B) and op not in ("==", "!="):
             raise _err(
                 "type_mismatch",
                 f"{a.label_zh}只能比较是否相等（== 或 !=），不能用 {op}",
                 f"{a} values can only be compared with == or !=, not {op}",
                 at,
             )
-        if not ok:
+        if a != b:
             raise _err(
                 "type_mismatch",
                 f"无法比较{a.label_zh}与{b.label_zh}",
@@ -285,8 +308,8 @@ class _Checker:
     def _between(self, node: ast.Between) -> ir.Expr:
         operand = self.expr(node.operand)
         low, high = self.expr(node.low), self.expr(node.high)
-        self.check_comparable("<=", low, operand, node.operand)
-        self.check_comparable("<=", operand, high, node.high)
+        self.check_comparable("<=", operand, low, node.operand, node.low)
+        self.check_comparable("<=", operand, high, node.operand, node.high)
         return _mk(
             ir.And, B, (_mk(ir.Cmp, B, ">=", operand, low), _mk(ir.Cmp, B, "<=", operand, high))
         )
@@ -295,14 +318,16 @@ class _Checker:
         operand = self.expr(node.operand)
         values = []
         for item in node.items:
-            item_type = T if isinstance(item, ast.String) else N
-            if (item_type == T) != (operand.type == T) or operand.type in (B, D):
+            is_text = isinstance(item, ast.String)
+            if is_text != (operand.type == T) or operand.type in (B, D):
                 raise _err(
                     "type_mismatch",
                     f"列表中的值必须与左边同为{operand.type.label_zh}",
                     f"list items must have the same type as the left side ({operand.type})",
                     item,
                 )
+            if not is_text:
+                self.check_comparable("==", operand, self._number(item), node.operand, item)
             values.append(item.value)
         if not values:
             raise _err("empty_list", "列表不能为空", "the list must not be empty", node)
@@ -325,8 +350,17 @@ class _Checker:
             c = self.expect(cond, {B}, "when 之后的条件", "condition after 'when'")
             branches.append((c, self.expr(value)))
         default = self.expr(node.default)
-        vtype = join_types([v.type for _, v in branches] + [default.type])
-        if vtype is None:
+        results = [v for _, v in branches] + [default]
+        if all(v.type in NUMERIC_TYPES for v in results):
+            vtype = self.same_kind(
+                results,
+                [v for _, v in node.branches] + [node.default],
+                "case 各分支的结果",
+                "the results of 'case'",
+            )
+        elif all(v.type == default.type for v in results):
+            vtype = default.type
+        else:
             raise _err(
                 "type_mismatch",
                 "case 各分支的结果类型不一致",
@@ -334,229 +368,6 @@ class _Checker:
                 node,
             )
         return _mk(ir.Case, vtype, tuple(branches), default)
-
-    # -- functions ------------------------------------------------------------------
-
-    def _call(self, node: ast.Call) -> ir.Expr:
-        if node.name not in FUNCTION_NAMES:
-            guess = _suggest(node.name, FUNCTION_NAMES)
-            extra = "（变量不能像函数一样调用）" if node.name in self.schema else ""
-            raise _err(
-                "unknown_function",
-                f"未知函数 {node.name}{extra}" + (f"（是否想写 {guess}？）" if guess else ""),
-                f"unknown function {node.name!r}"
-                + (f" (did you mean {guess!r}?)" if guess else ""),
-                node,
-                suggestion=guess,
-            )
-        return getattr(self, "_fn_" + node.name)(node)
-
-    def _args(
-        self, node: ast.Call, positional: tuple[str, ...], optional: tuple[str, ...] = ()
-    ) -> dict:
-        """Bind arguments by name, so both f(x, y=1) and f(x, 1) work and mistakes are explicit."""
-        names = positional + optional
-        if len(node.args) > len(names):
-            raise _err(
-                "arity",
-                f"函数 {node.name} 最多接受 {len(names)} 个参数，这里有 {len(node.args)} 个",
-                f"{node.name}() takes at most {len(names)} arguments, got {len(node.args)}",
-                node,
-            )
-        bound = dict(zip(names, node.args, strict=False))
-        for key, value in node.kwargs:
-            if key not in names:
-                raise _err(
-                    "bad_argument",
-                    f"函数 {node.name} 没有参数 {key}（可用：{', '.join(names) or '无'}）",
-                    f"{node.name}() has no argument {key!r}",
-                    value,
-                )
-            if key in bound:
-                raise _err(
-                    "bad_argument", f"参数 {key} 重复", f"argument {key!r} given twice", value
-                )
-            bound[key] = value
-        missing = [p for p in positional if p not in bound]
-        if missing:
-            raise _err(
-                "arity",
-                f"函数 {node.name} 缺少参数 {', '.join(missing)}",
-                f"{node.name}() is missing argument(s) {', '.join(missing)}",
-                node,
-            )
-        return bound
-
-    def _literal_text(self, node: ast.Node, fn: str) -> str:
-        if not isinstance(node, ast.String):
-            raise _err(
-                "bad_argument",
-                f'函数 {fn} 的名称参数必须是带引号的文本，例如 "高新技术企业"',
-                f"the name argument of {fn}() must be a quoted text literal",
-                node,
-            )
-        return node.value
-
-    def _literal_year(self, node: ast.Node | None, fn: str, low: int, high: int) -> int:
-        if node is None:
-            return 0
-        if not (isinstance(node, ast.Number) and node.type == N and node.value == int(node.value)):
-            raise _err(
-                "bad_argument",
-                f"函数 {fn} 的 year 参数必须是整数，例如 -1 表示上一年度",
-                f"the year argument of {fn}() must be an integer such as -1",
-                node,
-            )
-        if not low <= node.value <= high:
-            raise _err(
-                "bad_argument",
-                f"年度偏移 {int(node.value)} 超出范围 {low}..{high}",
-                f"year offset {int(node.value)} is outside {low}..{high}",
-                node,
-            )
-        return int(node.value)
-
-    def _fn_has_qualification(self, node: ast.Call) -> ir.Expr:
-        args = self._args(node, ("name",), ("valid_on",))
-        name = self._literal_text(args["name"], "has_qualification")
-        known = self.schema.qualifications
-        if known is not None and name not in known:
-            guess = _suggest(name, known)
-            raise _err(
-                "unknown_qualification",
-                f"未知资质 {name!r}" + (f"（是否想写 {guess!r}？）" if guess else ""),
-                f"unknown qualification {name!r}"
-                + (f" (did you mean {guess!r}?)" if guess else ""),
-                args["name"],
-                suggestion=guess,
-            )
-        spec = "eval_date"
-        if "valid_on" in args:
-            when = self.expr(args["valid_on"])
-            if isinstance(when, ir.DateOf):
-                spec = when.spec
-            elif isinstance(when, ir.Const) and when.type == D:
-                spec = when.value.isoformat()
-            else:
-                raise _err(
-                    "bad_argument",
-                    'valid_on 必须是固定日期，如 date("2024-12-31")、eval_date()、year_end(-1)',
-                    "valid_on must be a fixed date: date(...), eval_date(), year_end(n) or year_start(n)",
-                    args["valid_on"],
-                )
-        return self.cache.ref(("qualification", name, spec), B, f"持有有效的「{name}」资质")
-
-    def _fn_metric(self, node: ast.Call) -> ir.Expr:
-        args = self._args(node, ("name",), ("year",))
-        code = self._literal_text(args["name"], "metric")
-        var = self.schema.get(code)
-        if var is None or var.source is Source.FIELD:
-            guess = _suggest(
-                code,
-                [v.code for v in self.schema.variables.values() if v.source is not Source.FIELD],
-            )
-            raise _err(
-                "unknown_variable",
-                f"{code!r} 不是年报指标" + (f"（是否想写 {guess!r}？）" if guess else ""),
-                f"{code!r} is not an annual-report metric"
-                + (f" (did you mean {guess!r}?)" if guess else ""),
-                args["name"],
-                suggestion=guess,
-            )
-        year = (
-            self._literal_year(args.get("year"), "metric", -MAX_YEAR_OFFSET, 0)
-            if "year" in args
-            else None
-        )
-        return self.variable(var, year, node)
-
-    def _fn_date(self, node: ast.Call) -> ir.Expr:
-        args = self._args(node, ("text",))
-        text = self._literal_text(args["text"], "date")
-        try:
-            return ir.Const(D, dt.date.fromisoformat(text))
-        except ValueError:
-            raise _err(
-                "bad_date",
-                f'日期 {text!r} 无效，请写成 "YYYY-MM-DD"',
-                f'invalid date {text!r}; write it as "YYYY-MM-DD"',
-                args["text"],
-            ) from None
-
-    def _fn_eval_date(self, node: ast.Call) -> ir.Expr:
-        self._args(node, ())
-        return ir.DateOf(D, "eval_date")
-
-    def _fn_year_end(self, node: ast.Call) -> ir.Expr:
-        args = self._args(node, (), ("year",))
-        return ir.DateOf(D, f"year_end:{self._literal_year(args.get('year'), 'year_end', -50, 50)}")
-
-    def _fn_year_start(self, node: ast.Call) -> ir.Expr:
-        args = self._args(node, (), ("year",))
-        return ir.DateOf(
-            D, f"year_start:{self._literal_year(args.get('year'), 'year_start', -50, 50)}"
-        )
-
-    def _fn_years_since(self, node: ast.Call) -> ir.Expr:
-        args = self._args(node, ("date",))
-        arg = self.expect(args["date"], {D}, "years_since 的参数", "argument of years_since()")
-        return _mk(ir.Func, N, "years_since", (arg,))
-
-    def _fn_days_since(self, node: ast.Call) -> ir.Expr:
-        args = self._args(node, ("date",))
-        arg = self.expect(args["date"], {D}, "days_since 的参数", "argument of days_since()")
-        return _mk(ir.Func, N, "days_since", (arg,))
-
-    def _variadic(self, node: ast.Call, numeric_only: bool) -> tuple[ir.Expr, ...]:
-        if node.kwargs:
-            raise _err(
-                "bad_argument",
-                f"函数 {node.name} 不接受关键字参数",
-                f"{node.name}() takes no keyword arguments",
-                node.kwargs[0][1],
-            )
-        if len(node.args) < 2:
-            raise _err(
-                "arity",
-                f"函数 {node.name} 至少需要 2 个参数",
-                f"{node.name}() needs at least 2 arguments",
-                node,
-            )
-        if numeric_only:
-            return tuple(
-                self.expect(a, NUMERIC_TYPES, f"{node.name} 的参数", f"arguments of {node.name}()")
-                for a in node.args
-            )
-        return tuple(self.expr(a) for a in node.args)
-
-    def _fn_min(self, node: ast.Call) -> ir.Expr:
-        args = self._variadic(node, True)
-        return _mk(ir.Func, join_types([a.type for a in args]) or N, "min", args)
-
-    def _fn_max(self, node: ast.Call) -> ir.Expr:
-        args = self._variadic(node, True)
-        return _mk(ir.Func, join_types([a.type for a in args]) or N, "max", args)
-
-    def _fn_abs(self, node: ast.Call) -> ir.Expr:
-        args = self._args(node, ("value",))
-        arg = self.expect(args["value"], NUMERIC_TYPES, "abs 的参数", "argument of abs()")
-        return _mk(ir.Func, arg.type, "abs", (arg,))
-
-    def _fn_coalesce(self, node: ast.Call) -> ir.Expr:
-        args = self._variadic(node, False)
-        vtype = join_types([a.type for a in args])
-        if vtype is None:
-            raise _err(
-                "type_mismatch",
-                "coalesce 的各参数类型必须一致",
-                "all arguments of coalesce() must have the same type",
-                node,
-            )
-        return _mk(ir.Func, vtype, "coalesce", args)
-
-    def _fn_known(self, node: ast.Call) -> ir.Expr:
-        args = self._args(node, ("value",))
-        return _mk(ir.Func, B, "known", (self.expr(args["value"]),))
 
 
 def compile_rule(
@@ -566,14 +377,23 @@ def compile_rule(
     kind: str = "condition",
     code: str = "",
     label: str = "",
+    strict_units: bool = True,
 ) -> CompiledRule:
-    """Parse and type-check rule text; ``kind`` fixes the result type (bool or number)."""
+    """Parse and type-check rule text; ``kind`` fixes the result type (bool or money).
+
+    With ``strict_units=False`` unit errors are kept in ``unit_problems`` instead of
+    raised (for stored text written before unit checks); every other error still raises.
+    """
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {KINDS}")
+    problems: list[RuleError] | None = None if strict_units else []
     tree = ast.parse(text)
-    expr = _Checker(schema).expr(tree)
-    _check_kind(expr, kind, tree)
-    return CompiledRule(text, expr, kind, ir.requirements(expr), schema, code, label)
+    checker = _Checker(schema, problems=problems)
+    expr = checker.expr(tree)
+    _check_kind(expr, kind, tree, checker)
+    return CompiledRule(
+        text, expr, kind, ir.requirements(expr), schema, code, label, tuple(problems or ())
+    )
 
 
 def compile_conditions(
@@ -582,16 +402,23 @@ def compile_conditions(
     *,
     code: str = "",
     label: str = "",
+    strict_units: bool = True,
 ) -> CompiledRule:
     """Compile a policy's named conditions ``(code, label, text)``; all must hold."""
     items = []
+    problems: list[RuleError] | None = None if strict_units else []
     for cond_code, cond_label, text in conditions:
+        source = f"{code}.{cond_code}" if code else cond_code
+        found: list[RuleError] | None = None if strict_units else []
         try:
             tree = ast.parse(text)
-            expr = _Checker(schema).expr(tree)
-            _check_kind(expr, "condition", tree)
+            checker = _Checker(schema, problems=found)
+            expr = checker.expr(tree)
+            _check_kind(expr, "condition", tree, checker)
         except RuleError as exc:
-            raise exc.with_source(f"{code}.{cond_code}" if code else cond_code) from None
+            raise exc.with_source(source) from None
+        if problems is not None:
+            problems.extend(p if p.source_name else p.with_source(source) for p in found or ())
         items.append(_mk(ir.Labeled, B, cond_code, cond_label, expr))
     if not items:
         raise RuleError(
@@ -599,10 +426,13 @@ def compile_conditions(
         )
     expr = _mk(ir.And, B, tuple(items))
     source = "\n".join(f"# {lab}\n{text}" for _, lab, text in conditions)
-    return CompiledRule(source, expr, "condition", ir.requirements(expr), schema, code, label)
+    return CompiledRule(
+        source, expr, "condition", ir.requirements(expr), schema, code, label,
+        tuple(problems or ()),
+    )  # fmt: skip
 
 
-def _check_kind(expr: ir.Expr, kind: str, tree: ast.Node) -> None:
+def _check_kind(expr: ir.Expr, kind: str, tree: ast.Node, checker: _Checker) -> None:
     if kind == "condition" and expr.type != B:
         raise _err(
             "type_mismatch",
@@ -613,7 +443,16 @@ def _check_kind(expr: ir.Expr, kind: str, tree: ast.Node) -> None:
     if kind == "amount" and expr.type not in NUMERIC_TYPES:
         raise _err(
             "type_mismatch",
-            f"金额公式的结果必须是数值，这里是{expr.type.label_zh}",
-            f"an amount formula must give a number, got {expr.type}",
+            f"金额公式的结果必须是金额，这里是{expr.type.label_zh}",
+            f"an amount formula must give money, got {expr.type}",
             tree,
         )
+    if kind == "amount" and expr.type is not M:
+        if expr.type is N and units.is_constant(expr):
+            zh, en = "金额需要带单位，例如 20万", "an amount of money needs a unit, e.g. 20万"
+            code = "money_needs_unit"
+        else:
+            zh = f"金额公式的结果必须是金额，这里是{expr.type.label_zh}"
+            en = f"an amount formula must give money, got {expr.type}"
+            code = "unit_mismatch"
+        checker.unit_problem(_err(code, zh, en, tree))

@@ -1,4 +1,4 @@
-"""Format values the way an officer reads them: money in 万元, ratios in %, dates in 年月日."""
+"""Format values the way an officer reads them: money in 万元, ratios in %, years in 年, dates in 年月日."""
 
 from __future__ import annotations
 
@@ -28,8 +28,10 @@ def format_value(value: object, vtype: ValueType, unit: str = "") -> str:
         return f"{_plain(v)}元"
     if vtype is ValueType.RATIO:
         return f"{_plain(float(value) * 100, 2)}%"
-    if vtype is ValueType.NUMBER:
+    if vtype in (ValueType.NUMBER, ValueType.COUNT):
         return f"{_plain(float(value))}{' ' + unit if unit else ''}"
+    if vtype is ValueType.DURATION:
+        return f"{_plain(float(value))} {unit or '年'}"
     if vtype is ValueType.DATE:
         d = value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
         return f"{d.year}年{d.month}月{d.day}日"

@@ -143,18 +143,28 @@ def load_library(
 
 
 def parse_amount(value: Any, vtype: ValueType) -> float:
-    """A test input number: plain yuan, or text with a unit ("5000万", "2亿", "5%")."""
+    """A test input number: text with a unit ("5000万", "2亿", "300元", "5%", "3年").
+
+    As in rule text, money and ratios must carry their unit (a bare 5000 would be
+    5000 元 to the engine while every screen speaks 万元); 0 needs none.
+    """
     if isinstance(value, bool):
         raise ValueError(f"expected a number, got {value!r}")
-    if isinstance(value, int | float):
-        return float(value)
     text = str(value).strip().replace(",", "")
     unit = next((u for u in UNITS if text.endswith(u)), "")
     try:
         number = Decimal(text[: len(text) - len(unit)])
     except InvalidOperation:
         raise ValueError(f"not a number: {value!r}") from None
-    return float(number * UNITS[unit][0]) if unit else float(number)
+    if unit:
+        factor, unit_type = UNITS[unit]
+        if vtype.is_numeric and vtype is not ValueType.NUMBER and unit_type is not vtype:
+            raise ValueError(f"{value!r} is {unit_type.label_zh}, expected {vtype.label_zh}")
+        return float(number * factor)
+    if number != 0 and vtype in (ValueType.MONEY, ValueType.RATIO):
+        example = "5000万 or 300元" if vtype is ValueType.MONEY else "5%"
+        raise ValueError(f"{value!r} needs a unit, e.g. {example}")
+    return float(number)
 
 
 def facts_from_inputs(inputs: Mapping, schema: Schema, requirements: Iterable[tuple]) -> dict:

@@ -30,6 +30,7 @@ UNITS = {
     "元": (Decimal(1), ValueType.MONEY),
     "%": (Decimal("0.01"), ValueType.RATIO),
     "％": (Decimal("0.01"), ValueType.RATIO),
+    "年": (Decimal(1), ValueType.DURATION),
 }
 KEYWORDS = frozenset(
     {"and", "or", "not", "in", "between", "case", "when", "then", "else", "end", "true", "false"}

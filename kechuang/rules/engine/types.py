@@ -13,11 +13,14 @@ CODE_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
 class ValueType(StrEnum):
-    """Type of a variable or expression; money is in yuan, ratio is a fraction (0.05 = 5 %)."""
+    """Kind of a variable or expression: money in yuan, ratio a fraction (0.05 = 5 %),
+    duration in years, count a number of things, number a plain (dimensionless) number."""
 
     NUMBER = "number"
+    COUNT = "count"
     MONEY = "money"
     RATIO = "ratio"
+    DURATION = "duration"
     BOOL = "bool"
     DATE = "date"
     TEXT = "text"
@@ -31,11 +34,15 @@ class ValueType(StrEnum):
         return _TYPE_ZH[self]
 
 
-NUMERIC_TYPES = frozenset({ValueType.NUMBER, ValueType.MONEY, ValueType.RATIO})
+NUMERIC_TYPES = frozenset(
+    {ValueType.NUMBER, ValueType.COUNT, ValueType.MONEY, ValueType.RATIO, ValueType.DURATION}
+)
 _TYPE_ZH = {
     ValueType.NUMBER: "数值",
+    ValueType.COUNT: "数量",
     ValueType.MONEY: "金额",
     ValueType.RATIO: "比例",
+    ValueType.DURATION: "年限",
     ValueType.BOOL: "是/否",
     ValueType.DATE: "日期",
     ValueType.TEXT: "文本",
@@ -109,8 +116,13 @@ class Schema:
         variables: Iterable[Variable],
         *,
         qualifications: Iterable[str] | None = None,
+        strict_units: bool = True,
     ) -> None:
         self.variables: dict[str, Variable] = {}
+        # strict_units=False: a formula's unit errors (stored before unit checks existed)
+        # are kept here by variable code instead of refusing the whole schema.
+        self.strict_units = strict_units
+        self.unit_problems: dict[str, list[RuleError]] = {}
         for var in variables:
             if not CODE_RE.match(var.code) or "__" in var.code:
                 raise RuleError(
@@ -146,9 +158,17 @@ class Schema:
 
     @classmethod
     def from_dicts(
-        cls, items: Iterable[Mapping], *, qualifications: Iterable[str] | None = None
+        cls,
+        items: Iterable[Mapping],
+        *,
+        qualifications: Iterable[str] | None = None,
+        strict_units: bool = True,
     ) -> Schema:
-        return cls([Variable.from_dict(d) for d in items], qualifications=qualifications)
+        return cls(
+            [Variable.from_dict(d) for d in items],
+            qualifications=qualifications,
+            strict_units=strict_units,
+        )
 
     def __contains__(self, code: object) -> bool:
         return code in self.variables

@@ -54,7 +54,8 @@ def test_numbers_and_units(schema, text, expected):
 
 def test_money_literal_has_money_type(schema):
     assert compile_rule("5000万", schema, kind="amount").type == "money"
-    assert compile_rule("5%", schema, kind="amount").type == "ratio"
+    assert compile_rule("5%", schema, kind="expression").type == "ratio"
+    assert compile_rule("3年", schema, kind="expression").type == "duration"
 
 
 def test_ratio_literal_equals_exact_division(schema):
@@ -214,7 +215,7 @@ def test_unknown_function(schema):
         ('date("2024-02-30") < eval_date()', "bad_date", 6),
         ("revenue in []", "empty_list", 9),
         ('revenue in ["a"]', "type_mismatch", 13),
-        ("case when revenue > 1 then 1 else true end", "type_mismatch", 1),
+        ("case when revenue > 1元 then 1 else true end", "type_mismatch", 1),
         ("revenue(1) > 1", "unknown_function", 1),
         ("min > 1", "not_a_variable", 1),
     ],
@@ -305,7 +306,7 @@ def test_deep_nesting_is_a_rule_error_not_recursion_error(schema, text):
 
 
 def test_long_flat_rule_within_limit_is_fine(schema):
-    text = " or ".join(f"revenue > {i}" for i in range(400))
+    text = " or ".join(f"revenue > {i}元" for i in range(400))
     assert len(text) < 10_000
     assert value(text, schema, {("metric", "revenue", -1): 10}, kind="condition") is True
 
