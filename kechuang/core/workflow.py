@@ -184,10 +184,10 @@ class Workflow:
 
     def _invalid_message(self, state, name_or_target, t: Transition | None) -> str:
         params = {"model": self.model._meta.verbose_name, "state": self.state_label(state)}
-        if t is not None:
-            return _("This %(model)s is “%(state)s”: it cannot be changed to “%(target)s”.") % {
+        if t is not None:  # asked for by name
+            return _("This %(model)s is “%(state)s”: it cannot be “%(action)s” now.") % {
                 **params,
-                "target": self.state_label(t.target),
+                "action": t.label,
             }
         if name_or_target in self.states.values:
             return _("This %(model)s is “%(state)s”: it cannot be changed to “%(target)s”.") % {

@@ -83,11 +83,14 @@ def test_refusal_names_the_current_state_and_the_attempt_in_chinese():
     with translation.override("zh-hans"):
         with pytest.raises(InvalidTransition) as by_target:
             m.step(S.DONE, S.NOT_STARTED)
+        with pytest.raises(InvalidTransition) as by_name:
+            m.step(S.NOT_STARTED, "reopen")
         with pytest.raises(InvalidTransition) as unknown:
             m.step(S.DONE, "archive")
         with pytest.raises(TransitionNotAllowed) as denied:
             m.decide(SimpleNamespace(status=S.DONE), "reopen", _user(Role.UNIT))
     assert by_target.value.messages == ["任务当前为“完成”，不能改为“未启动”。"]
+    assert by_name.value.messages == ["任务当前为“未启动”，不能“reopen”。"]
     assert unknown.value.messages == ["任务没有“archive”这一操作。"]
     assert str(denied.value) == "您不能对当前为“完成”的任务执行“reopen”。"
 
