@@ -207,9 +207,7 @@ def test_publication_steps_are_buttons_and_audited_events(officer, client_for):
     # A step that does not exist from "published" is a message, not an error page.
     response = client.post(url, {"transition": "reinstate"}, follow=True)
     assert response.status_code == 200
-    assert "政策当前为“已发布”，不能“恢复有效”。" in [
-        str(m) for m in response.context["messages"]
-    ]
+    assert "政策当前为“已发布”，不能“恢复有效”。" in [str(m) for m in response.context["messages"]]
     page = client.get(reverse("policies:detail", args=[draft.pk]))
     assert [t.name for t in page.context["transitions"]] == ["withdraw", "expire"]
     events = AuditEntry.objects.for_object(draft).filter(event__gt="")
