@@ -25,7 +25,8 @@ from django.utils import translation
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
-from kechuang.core.models import Role
+from kechuang.core import audit
+from kechuang.core.models import Notification, Role
 
 # Pseudo-role: the platform itself (scheduled commands, background tasks, data loading), which
 # calls services with ``acting_user=None``. A step the system may take lists it in ``roles``.
@@ -215,8 +216,6 @@ class Workflow:
         ``fields``: other columns the step sets with the state (e.g. who published and when);
         ``payload``: extra data for the audit event. Refusals raise and write nothing.
         """
-        from kechuang.core import audit
-
         with transaction.atomic():
             current = (
                 type(obj)
@@ -237,7 +236,7 @@ class Workflow:
                 audit.record_event(
                     obj,
                     t.event,
-                    {"transition": t.name, "from": current, "to": t.target, **(payload or {})},
+                    {**(payload or {}), "transition": t.name, "from": current, "to": t.target},
                     actor=acting_user,
                 )
             if t.notify:
@@ -245,8 +244,6 @@ class Workflow:
         return t
 
     def _queue_notifications(self, obj, t: Transition) -> None:
-        from kechuang.core.models import Notification
-
         if self.link is not None:
             link = self.link(obj)
         else:
