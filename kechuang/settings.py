@@ -244,6 +244,16 @@ IMPORT_KINDS = {
 # Files up to this size are checked/applied in the request; larger ones in a task.
 IMPORT_INLINE_MAX_BYTES = env_int("IMPORT_INLINE_MAX_BYTES", 512 * 1024)
 
+# --- workflows (kechuang.core.workflow): every state machine, so the table-driven tests
+# (core/tests/test_workflows_table.py) and docs/workflows.md cover each one -------------
+WORKFLOWS = [
+    "kechuang.core.imports.workflows.IMPORT_JOB",
+    "kechuang.enterprises.workflows.ANNUAL_REPORT",
+    "kechuang.rules.workflows.RULE_VERSION",
+    "kechuang.policies.workflows.POLICY",
+    "kechuang.plans.workflows.TASK",
+]
+
 # --- e-mail: an outbox in the database; SMTP only when configured ----------
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "kechuang@localhost")

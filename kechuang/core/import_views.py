@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 
 from kechuang.core.imports import services
 from kechuang.core.imports.reports import rejected_rows_xlsx, template_xlsx
+from kechuang.core.imports.workflows import IMPORT_JOB
 from kechuang.core.models import ImportJob, ImportMode, ImportStatus, Role
 from kechuang.core.permissions import get_object_for_user, role_required
 from kechuang.core.tabular import MAX_UPLOAD_BYTES
@@ -117,8 +118,8 @@ def import_detail(request, pk: int):
             "severity": severity,
             "kind_label": kind_labels.get(job.kind, job.kind),
             "apply_form": ApplyForm(initial={"mode": job.mode}),
-            "can_apply": job.status in (ImportStatus.VALIDATED, ImportStatus.APPLIED)
-            and job.valid_rows > 0,
+            "can_apply": job.valid_rows > 0
+            and any(t.name == "apply" for t in IMPORT_JOB.allowed(job, request.user)),
         },
     )
 

@@ -22,6 +22,7 @@ from kechuang.core import services as core_services
 from kechuang.core.models import AuditAction
 from kechuang.core.permissions import check_visible
 from kechuang.core.validators import normalize_uscc
+from kechuang.core.workflow import InvalidTransition
 from kechuang.enterprises.models import (
     AnnualReport,
     Enterprise,
@@ -39,6 +40,7 @@ from kechuang.enterprises.models import (
     WatchListMember,
 )
 from kechuang.enterprises.versioning import register_changed
+from kechuang.enterprises.workflows import ANNUAL_REPORT
 
 # Qualification codes the ladder reads (stable codes seeded by migration 0003).
 HTE = "HTE"
@@ -203,9 +205,10 @@ def save_annual_report(
 ) -> AnnualReport:
     """Enter or correct one enterprise-year of metrics (money in yuan).
 
-    Staff entries are confirmed at once; an enterprise user files for its own
-    enterprise and the report waits as "submitted" for station confirmation.
-    A confirmed report can only be changed by staff.
+    Staff entries are confirmed at once (a filed report they correct is confirmed by it);
+    an enterprise user files for its own enterprise and the report waits as "submitted"
+    for station confirmation. The steps are those of `workflows.ANNUAL_REPORT`: a
+    confirmed report can only be changed by staff.
     """
     if acting_user is None or acting_user.is_staff_member:
         status, source = ReportStatus.CONFIRMED, ReportSource.STAFF
@@ -216,35 +219,39 @@ def save_annual_report(
     _check_enterprise(enterprise, acting_user)
     with transaction.atomic():
         report = AnnualReport.objects.filter(enterprise=enterprise, year=year).first()
-        changes = dict(values, status=status, source=source, submitted_by=acting_user)
+        changes = dict(values, source=source, submitted_by=acting_user)
         if report is None:
-            report = AnnualReport(enterprise=enterprise, year=year, **changes)
+            report = AnnualReport(enterprise=enterprise, year=year, status=status, **changes)
             core_services.create_record(report, acting_user=acting_user)
-        else:
-            if report.status == ReportStatus.CONFIRMED and source == ReportSource.ENTERPRISE:
-                raise PermissionDenied(
-                    _(
-                        "The %(year)s report is already confirmed; ask your service station to correct it."
-                    )
-                    % {"year": year}
+            if source == ReportSource.ENTERPRISE:
+                audit.record_event(
+                    report, "report_submitted", {"year": year, "to": status}, actor=acting_user
                 )
+        else:
+            if report.status != status or source == ReportSource.ENTERPRISE:
+                try:
+                    ANNUAL_REPORT.transition(
+                        report, status, acting_user=acting_user, payload={"year": year}
+                    )
+                except InvalidTransition:
+                    raise InvalidTransition(
+                        _(
+                            "The %(year)s report is already confirmed; ask your service station to correct it."
+                        )
+                        % {"year": year},
+                        code="state",
+                    ) from None
             core_services.update_record(report, changes, acting_user=acting_user)
-        if source == ReportSource.ENTERPRISE:
-            audit.record_event(report, "report_submitted", {"year": year}, actor=acting_user)
         _after_data_change([enterprise.pk], acting_user)
     return report
 
 
 def confirm_annual_report(report: AnnualReport, *, acting_user) -> AnnualReport:
     """Station staff of the enterprise's jurisdiction (or commission) confirm a filed report."""
-    _require_staff(acting_user)
-    if report.status != ReportStatus.SUBMITTED:
-        raise ValidationError(_("Only a submitted report can be confirmed."))
     with transaction.atomic():
-        core_services.update_record(
-            report, {"status": ReportStatus.CONFIRMED}, acting_user=acting_user
+        ANNUAL_REPORT.transition(
+            report, "confirm", acting_user=acting_user, payload={"year": report.year}
         )
-        audit.record_event(report, "report_confirmed", {"year": report.year}, actor=acting_user)
         _after_data_change([report.enterprise_id], acting_user)
     return report
 

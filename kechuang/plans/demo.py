@@ -97,6 +97,7 @@ def _milestones_and_reports(plan, tasks, units, officer, rng, today) -> None:
         if (rng.random() < 0.7 or mid > today) and mid <= today:
             services.set_milestone_done(m1, True, acting_user=officer, on=mid)
         if final < today and rng.random() < 0.6:
+            services.set_task_status(task, TaskStatus.IN_PROGRESS, acting_user=officer)
             services.set_task_status(task, TaskStatus.DONE, acting_user=officer)
     # Progress reports for the current plan (the one whose period covers the last year).
     if not (plan.period_start <= today.year - 1 <= plan.period_end + 1):

@@ -6,6 +6,7 @@ sends notifications only after commit.
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 from decimal import Decimal, InvalidOperation
 
@@ -18,6 +19,7 @@ from django.utils import timezone
 from kechuang.core import audit
 from kechuang.core import services as core_services
 from kechuang.core.models import Notification
+from kechuang.core.workflow import InvalidTransition
 from kechuang.plans import aggregates, schedule
 from kechuang.plans.models import (
     KIND_FROM_EXTRACTION,
@@ -36,6 +38,7 @@ from kechuang.plans.models import (
     TaskStatus,
     is_unit_user,
 )
+from kechuang.plans.workflows import TASK
 
 
 def _require_commission(user) -> None:
@@ -306,10 +309,15 @@ def update_task(task: Task, changes: dict, *, acting_user) -> Task:
 
 
 def set_task_status(task: Task, status: str, *, acting_user) -> Task:
-    """Commission staff or a unit assigned to the task may move its status."""
-    if status not in TaskStatus.values:
-        raise ValidationError({"status": f"Unknown status {status!r}."})
-    return core_services.update_record(task, {"status": status}, acting_user=acting_user)
+    """Move a task along its workflow (plans.workflows.TASK): a target status or a step name.
+
+    Units assigned to the task start and complete it; commission staff also suspend,
+    resume and reopen. Asking for the status it already has changes nothing.
+    """
+    if status == task.status:
+        return task
+    TASK.transition(task, status, acting_user=acting_user)
+    return task
 
 
 def add_milestone(task: Task, *, due_on: datetime.date, description: str, acting_user) -> Milestone:
@@ -375,9 +383,9 @@ def file_progress_report(
     with transaction.atomic():
         core_services.create_record(report, acting_user=acting_user)
         if task.status == TaskStatus.NOT_STARTED:
-            core_services.update_record(
-                task, {"status": TaskStatus.IN_PROGRESS}, acting_user=acting_user, check=False
-            )
+            # Someone may have moved it on meanwhile: then the report needs no start.
+            with contextlib.suppress(InvalidTransition):
+                TASK.transition(task, "start", acting_user=acting_user)
     return report
 
 

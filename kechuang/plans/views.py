@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 
 from kechuang.core.models import Role
 from kechuang.core.permissions import get_object_for_user, role_required
+from kechuang.core.workflow import InvalidTransition, TransitionNotAllowed
 from kechuang.plans import dashboards, exports, forecast, schedule, services, tracking
 from kechuang.plans.forms import (
     ImportForm,
@@ -40,6 +41,7 @@ from kechuang.plans.models import (
     TaskStatus,
     is_unit_user,
 )
+from kechuang.plans.workflows import TASK
 
 PLAN_ROLES = (Role.COMMISSION, Role.STATION, Role.UNIT)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -396,7 +398,7 @@ def task_detail(request, pk: int):
             "report_form": report_form if can_report else None,
             "can_change": Task.objects.visible_to(request.user, "change").filter(pk=pk).exists(),
             "milestone_form": MilestoneForm() if request.user.is_commission else None,
-            "statuses": TaskStatus.choices,
+            "transitions": TASK.allowed(task, request.user),
             "today": today,
         },
     )
@@ -406,10 +408,13 @@ def task_detail(request, pk: int):
 @require_POST
 def task_status(request, pk: int):
     task = get_object_for_user(Task, request.user, pk, "change")
+    step = request.POST.get("transition") or request.POST.get("status", "")
     try:
-        services.set_task_status(task, request.POST.get("status", ""), acting_user=request.user)
-    except ValidationError as exc:
+        services.set_task_status(task, step, acting_user=request.user)
+    except InvalidTransition as exc:
         messages.error(request, _error_text(exc))
+    except TransitionNotAllowed as exc:
+        messages.error(request, str(exc))
     return redirect("plans:task", pk=pk)
 
 

@@ -12,8 +12,9 @@ DATE = forms.DateInput(attrs={"type": "date"})
 class PolicyForm(forms.ModelForm):
     class Meta:
         model = Policy
+        # The status changes only by the publication steps (workflows.POLICY), not here.
         fields = ["title", "issuer", "doc_no", "published_on", "valid_from", "valid_until",
-                  "status", "summary", "text"]  # fmt: skip
+                  "summary", "text"]  # fmt: skip
         widgets = {"published_on": DATE, "valid_from": DATE, "valid_until": DATE,
                    "text": forms.Textarea(attrs={"rows": 10})}  # fmt: skip
 

@@ -26,6 +26,7 @@ from kechuang.policies.models import (
     PushNotice,
     PushRecipient,
 )
+from kechuang.policies.workflows import POLICY
 from kechuang.rules import results
 from kechuang.rules.evaluation import versions_in_force
 from kechuang.rules.explaining import RuleExplanation, explain_versions
@@ -43,13 +44,32 @@ def _require_commission(user) -> None:
 
 
 def save_policy(policy: Policy, changes: dict | None = None, *, acting_user) -> Policy:
-    """Create (no pk) or update a policy; audited."""
+    """Create (no pk) or update a policy; audited.
+
+    A new policy starts as a draft; a status in `changes` (or set on a new policy) is taken
+    as a step of `workflows.POLICY`, so publishing is always the audited "publish" step.
+    """
     _require_commission(acting_user)
-    if policy.pk is None:
-        for k, v in (changes or {}).items():
-            setattr(policy, k, v)
-        return create_record(policy, acting_user=acting_user)
-    return update_record(policy, changes or {}, acting_user=acting_user)
+    changes = dict(changes or {})
+    target = changes.pop("status", None)
+    with transaction.atomic():
+        if policy.pk is None:
+            for k, v in changes.items():
+                setattr(policy, k, v)
+            target = target or policy.status
+            policy.status = PolicyStatus.DRAFT
+            create_record(policy, acting_user=acting_user)
+        else:
+            update_record(policy, changes, acting_user=acting_user)
+        if target and target != policy.status:
+            POLICY.transition(policy, target, acting_user=acting_user)
+    return policy
+
+
+def change_policy_status(policy: Policy, step: str, *, acting_user) -> Policy:
+    """Publish, withdraw, expire or reinstate a policy (a step name or target status)."""
+    POLICY.transition(policy, step, acting_user=acting_user)
+    return policy
 
 
 def save_item(item: PolicyItem, changes: dict | None = None, *, acting_user) -> PolicyItem:
@@ -73,9 +93,7 @@ def expire_policies(*, acting_user=None, today: dt.date | None = None) -> int:
     n = 0
     with transaction.atomic():
         for policy in Policy.objects.filter(status=PolicyStatus.PUBLISHED, valid_until__lt=today):
-            update_record(
-                policy, {"status": PolicyStatus.EXPIRED}, acting_user=acting_user, check=False
-            )
+            POLICY.transition(policy, "expire", acting_user=acting_user)
             n += 1
     return n
 

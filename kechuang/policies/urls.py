@@ -9,6 +9,7 @@ urlpatterns = [
     path("mine/", views.my_matches, name="mine"),
     path("<int:pk>/", views.policy_detail, name="detail"),
     path("<int:pk>/edit/", views.policy_edit, name="edit"),
+    path("<int:pk>/status/", views.policy_status, name="status"),
     path("<int:pk>/attach/", views.attachment_add, name="attach"),
     path("<int:pk>/items/new/", views.item_create, name="item-create"),
     path("items/<int:pk>/", views.item_detail, name="item"),

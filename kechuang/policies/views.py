@@ -16,10 +16,12 @@ from kechuang.core.export import xlsx_response
 from kechuang.core.forms import form_error
 from kechuang.core.models import Role
 from kechuang.core.permissions import get_object_for_user, role_required
+from kechuang.core.workflow import InvalidTransition, TransitionNotAllowed
 from kechuang.enterprises.models import Enterprise
 from kechuang.policies import services
 from kechuang.policies.forms import AttachmentForm, PolicyForm, PolicyItemForm, PushForm
 from kechuang.policies.models import Policy, PolicyItem, PushNotice
+from kechuang.policies.workflows import POLICY
 
 
 def _public_policies(user):
@@ -56,8 +58,31 @@ def policy_detail(request, pk: int):
     return render(
         request,
         "policies/policy_detail.html",
-        {"policy": policy, "items": items, "attachments": policy.attachments.all()},
+        {
+            "policy": policy,
+            "items": items,
+            "attachments": policy.attachments.all(),
+            "transitions": POLICY.allowed(policy, request.user),
+        },
     )
+
+
+@role_required(Role.COMMISSION)
+@require_POST
+def policy_status(request, pk: int):
+    """Take a publication step (publish, withdraw, expire, reinstate) from the detail page."""
+    policy = get_object_for_user(Policy, request.user, pk, "change")
+    try:
+        step = services.change_policy_status(
+            policy, request.POST.get("transition", ""), acting_user=request.user
+        )
+    except InvalidTransition as exc:
+        messages.error(request, " ".join(exc.messages))
+    except TransitionNotAllowed as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, step.get_status_display())
+    return redirect("policies:detail", pk=pk)
 
 
 @login_not_required

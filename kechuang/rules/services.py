@@ -24,6 +24,7 @@ from kechuang.rules.engine.compiler import compile_rule
 from kechuang.rules.engine.errors import RuleError
 from kechuang.rules.engine.types import Schema
 from kechuang.rules.models import Rule, RuleVersion, Variable, VariableSource, VersionStatus
+from kechuang.rules.workflows import RULE_VERSION
 
 LIBRARY_DIR = Path(__file__).resolve().parent / "library"
 
@@ -319,9 +320,7 @@ def save_version(
 
 def publish_version(version: RuleVersion, *, acting_user) -> RuleVersion:
     """Publish a draft: it takes over from its effective date; the previous version ends the day before."""
-    _require_commission(acting_user)
-    if version.status != VersionStatus.DRAFT:
-        raise ValidationError(_("Only a draft version can be published."))
+    RULE_VERSION.decide(version, "publish", acting_user)  # refuse before any work
     validate_version_text(version.expression, version.amount_formula)
     with transaction.atomic():
         open_versions = list(
@@ -343,12 +342,16 @@ def publish_version(version: RuleVersion, *, acting_user) -> RuleVersion:
             prev.effective_to = version.effective_from - dt.timedelta(days=1)
             prev.save(update_fields=["effective_to", "updated_at"])
             audit.record_update(prev, before, actor=acting_user)
-        before = audit.snapshot(version)
-        version.status = VersionStatus.PUBLISHED
-        version.published_at = timezone.now()
-        version.published_by = acting_user if getattr(acting_user, "pk", None) else None
-        version.save()
-        audit.record_update(version, before, actor=acting_user)
+        RULE_VERSION.transition(
+            version,
+            "publish",
+            acting_user=acting_user,
+            payload={"version": version.number},
+            fields={
+                "published_at": timezone.now(),
+                "published_by": acting_user if getattr(acting_user, "pk", None) else None,
+            },
+        )
         audit.record_event(
             version.rule, "rule_published", {"version": version.number}, actor=acting_user
         )

@@ -17,6 +17,7 @@ from kechuang.core.export import xlsx_response
 from kechuang.core.forms import form_error
 from kechuang.core.models import Role
 from kechuang.core.permissions import get_object_for_user, open_to_any_user, role_required
+from kechuang.core.workflow import TransitionNotAllowed
 from kechuang.enterprises.models import Enterprise
 from kechuang.rules import sandbox as sandbox_mod
 from kechuang.rules import services
@@ -177,6 +178,8 @@ def rule_publish(request, pk: int):
     except ValidationError as exc:
         for msg in exc.messages:
             messages.error(request, msg)
+    except TransitionNotAllowed as exc:
+        messages.error(request, str(exc))
     else:
         messages.success(request, _("Version %(n)s published.") % {"n": draft.number})
     return redirect("rules:detail", pk=rule.pk)

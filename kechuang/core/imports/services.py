@@ -31,7 +31,9 @@ from django.utils.translation import gettext as _
 
 from kechuang.core import audit
 from kechuang.core.imports.base import Importer, Prepared
+from kechuang.core.imports.workflows import IMPORT_JOB, move
 from kechuang.core.models import ImportJob, ImportMode, ImportStatus, User
+from kechuang.core.workflow import InvalidTransition
 
 logger = logging.getLogger(__name__)
 
@@ -162,7 +164,8 @@ def run_dry_run(job: ImportJob, *, acting_user, prepared: Prepared | None = None
 
 
 def _dry_run(job: ImportJob, acting_user, prepared: Prepared | None) -> Prepared:
-    job.status, job.progress, job.error = ImportStatus.VALIDATING, 0, ""
+    move(job, ImportStatus.VALIDATING)
+    job.progress, job.error = 0, ""
     job.save(update_fields=["status", "progress", "error"])
     try:
         importer = _importer(job, acting_user, 0, 90)
@@ -171,17 +174,23 @@ def _dry_run(job: ImportJob, acting_user, prepared: Prepared | None) -> Prepared
         if prepared.ok:
             importer.plan(prepared)
         _store_report(job, prepared)
-        job.status = ImportStatus.VALIDATED if prepared.ok else ImportStatus.FAILED
+        move(job, ImportStatus.VALIDATED if prepared.ok else ImportStatus.FAILED)
     except Exception as exc:  # never leave a job "checking" forever
         logger.exception("Dry run of import %s failed", job.pk)
-        job.status, job.error = (
-            ImportStatus.FAILED,
-            _("The check stopped: %(error)s") % {"error": exc},
-        )
+        move(job, ImportStatus.FAILED)
+        job.error = _("The check stopped: %(error)s") % {"error": exc}
         prepared = prepared or Prepared(importer=None, file_errors=[job.error])
     job.progress, job.progress_note, job.validated_at = 100, "", timezone.now()
     job.save()
     return prepared
+
+
+def _check_can_apply(job: ImportJob) -> None:
+    try:
+        IMPORT_JOB.step(job.status, "apply")
+    except InvalidTransition:
+        raise ImportRefused(_("This import cannot be applied now (status: %(status)s).")
+                            % {"status": job.get_status_display()}) from None  # fmt: skip
 
 
 def apply_import(
@@ -189,9 +198,7 @@ def apply_import(
 ) -> dict[str, int]:
     """Apply the job in one transaction; raise ImportRefused (nothing written) when it may not."""
     _require(acting_user)
-    if job.status not in (ImportStatus.VALIDATED, ImportStatus.APPLIED):
-        raise ImportRefused(_("This import cannot be applied now (status: %(status)s).")
-                            % {"status": job.get_status_display()})  # fmt: skip
+    _check_can_apply(job)
     with _quiet_gc():
         return _apply(job, acting_user, mode, prepared)
 
@@ -199,7 +206,8 @@ def apply_import(
 def _apply(job: ImportJob, acting_user, mode: str | None, prepared: Prepared | None):
     if mode:
         job.mode = mode
-    job.status, job.progress, job.error = ImportStatus.APPLYING, 0, ""
+    move(job, ImportStatus.APPLYING)
+    job.progress, job.error = 0, ""
     job.save(update_fields=["status", "progress", "error", "mode"])
     importer = _importer(job, acting_user, 0, 80)
     try:
@@ -224,11 +232,8 @@ def _apply(job: ImportJob, acting_user, mode: str | None, prepared: Prepared | N
             outcome = importer.write(prepared, job=job)
             _store_report(job, prepared)
             job.outcome = outcome
-            job.status, job.applied_at, job.applied_by = (
-                ImportStatus.APPLIED,
-                timezone.now(),
-                acting_user,
-            )
+            move(job, ImportStatus.APPLIED)
+            job.applied_at, job.applied_by = timezone.now(), acting_user
             job.progress, job.progress_note = 100, ""
             job.save()
             audit.record_event(job, "import_applied", {"mode": job.mode, **outcome},
@@ -236,18 +241,20 @@ def _apply(job: ImportJob, acting_user, mode: str | None, prepared: Prepared | N
         return outcome
     except ImportRefused as exc:
         job.refresh_from_db()
-        job.status, job.error, job.progress = ImportStatus.VALIDATED, str(exc), 100
+        job.error, job.progress = str(exc), 100
         if prepared is not None and prepared.ok:
+            move(job, ImportStatus.VALIDATED)
             _store_report(job, prepared)
             job.error = str(exc)
         else:
-            job.status = ImportStatus.FAILED
+            move(job, ImportStatus.FAILED)
         job.save()
         raise
     except Exception as exc:
         logger.exception("Apply of import %s failed; rolled back", job.pk)
         job.refresh_from_db()
-        job.status, job.progress = ImportStatus.FAILED, 100
+        move(job, ImportStatus.FAILED)
+        job.progress = 100
         job.error = _("The import stopped and nothing was written (all changes were rolled back): "
                       "%(error)s") % {"error": exc}  # fmt: skip
         job.progress_note = traceback.format_exception_only(exc)[-1][:200]
@@ -286,11 +293,12 @@ def start_apply(job: ImportJob, *, acting_user, mode: str | None = None) -> None
     if job.file.size <= INLINE_MAX_BYTES:
         apply_import(job, acting_user=acting_user, mode=mode)
         return
-    if job.status not in (ImportStatus.VALIDATED, ImportStatus.APPLIED):
-        raise ImportRefused(_("This import cannot be applied now (status: %(status)s).")
-                            % {"status": job.get_status_display()})  # fmt: skip
+    _check_can_apply(job)
     ImportJob.objects.filter(pk=job.pk).update(
-        status=ImportStatus.APPLYING, progress=0, error="", mode=mode or job.mode
+        status=IMPORT_JOB.step(job.status, "apply").target,
+        progress=0,
+        error="",
+        mode=mode or job.mode,
     )
     from kechuang.core.imports.tasks import apply_task
 

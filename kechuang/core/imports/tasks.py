@@ -8,6 +8,7 @@ from django_tasks import task
 
 from kechuang.core.audit import audit_via
 from kechuang.core.imports import services
+from kechuang.core.imports.workflows import move
 from kechuang.core.models import ImportJob, ImportStatus
 
 
@@ -24,8 +25,8 @@ def apply_task(job_id: int, user_id: int, mode: str | None = None) -> str:
     job = ImportJob.objects.get(pk=job_id)
     if job.status == ImportStatus.APPLYING:
         # start_apply marked it applying so the page shows progress at once.
-        ImportJob.objects.filter(pk=job_id).update(status=ImportStatus.VALIDATED)
-        job.status = ImportStatus.VALIDATED
+        move(job, ImportStatus.VALIDATED)
+        ImportJob.objects.filter(pk=job_id).update(status=job.status)
     # A refusal's reason is stored on the job.
     with audit_via("task"), contextlib.suppress(services.ImportRefused):
         services.apply_import(job, acting_user=services._user(user_id), mode=mode)

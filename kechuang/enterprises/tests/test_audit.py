@@ -75,9 +75,12 @@ def test_enterprise_filing_is_an_event_and_confirmation_too(
     report.refresh_from_db()
     assert report.status == "confirmed"
     events = list(_entries(report).values_list("action", "event"))
-    assert events == [
-        ("create", ""), ("event", "report_submitted"), ("update", ""), ("event", "report_confirmed")
-    ]  # fmt: skip
+    assert events == [("create", ""), ("event", "report_submitted"), ("event", "report_confirmed")]
+    confirmed = _entries(report).get(event="report_confirmed")
+    assert confirmed.changes == {
+        "transition": "confirm", "from": "submitted", "to": "confirmed", "year": 2025
+    }  # fmt: skip
+    assert confirmed.actor == town_officer
 
 
 def test_enterprise_cannot_overwrite_confirmed_report(client_for, enterprise_user, enterprise):
@@ -86,5 +89,7 @@ def test_enterprise_cannot_overwrite_confirmed_report(client_for, enterprise_use
     AnnualReportFactory(enterprise=enterprise, year=2025, status="confirmed")
     url = reverse("enterprises:report-edit", args=[enterprise.pk])
     response = client_for(enterprise_user).post(url, {"year": 2025, "revenue": "1"})
-    assert response.status_code == 403
+    # The workflow refuses re-filing a confirmed report: a message on the form, not a 403 page.
+    assert response.status_code == 200
+    assert "2025 年报已确认，如需更正请联系所在服务站。" in response.content.decode()
     assert AnnualReport.objects.get().revenue == 30_000_000

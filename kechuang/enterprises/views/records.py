@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 from kechuang.core.export import xlsx_response
 from kechuang.core.models import Role
 from kechuang.core.permissions import get_object_for_user, open_to_any_user, role_required
+from kechuang.core.workflow import TransitionNotAllowed
 from kechuang.enterprises import services
 from kechuang.enterprises.forms import (
     AnnualReportForm,
@@ -106,6 +107,8 @@ def report_confirm(request, report_pk: int):
         messages.success(request, _("Report confirmed."))
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
+    except TransitionNotAllowed as exc:
+        messages.error(request, str(exc))
     return redirect("enterprises:detail", pk=report.enterprise_id)
 
 

@@ -27,13 +27,13 @@ from kechuang.enterprises.models import (
     Enterprise,
     LadderStage,
     Qualification,
-    ReportStatus,
     Visit,
     VisitIssue,
     WatchListMember,
 )
 from kechuang.enterprises.versioning import cached_count
 from kechuang.enterprises.views.common import render_filter_fields, wan
+from kechuang.enterprises.workflows import ANNUAL_REPORT
 
 STAFF = (Role.COMMISSION, Role.STATION)
 PAGE_SIZE = 50
@@ -208,6 +208,8 @@ def enterprise_detail(request, pk: int):
         q.valid_now = q.is_valid_on(today)
         q.days_left = (q.expires_on - today).days if q.expires_on and q.valid_now else None
     reports = list(AnnualReport.objects.filter(enterprise=enterprise).order_by("year"))
+    for r in reports:  # only a submitted report has steps (and costs a scope query)
+        r.steps = {t.name for t in ANNUAL_REPORT.allowed(r, request.user)}
     chart = {
         "years": [r.year for r in reports],
         "revenue": [wan(r.revenue) for r in reports],
@@ -237,7 +239,6 @@ def enterprise_detail(request, pk: int):
         "is_staff": is_staff,
         "can_file": request.user.role == Role.ENTERPRISE
         and request.user.enterprise_id == enterprise.pk,
-        "submitted": ReportStatus.SUBMITTED,
         "today": today,
     }
     return render(request, "enterprises/enterprise_detail.html", context)

@@ -187,3 +187,54 @@ def test_qualification_rule_matching(library, officer, town):
         PolicyItem(), {"policy": p, "title": "高企项目", "rule": rule}, acting_user=officer
     )
     assert [m.item.title for m in services.matches_for_enterprise(e)["eligible"]] == ["高企项目"]
+
+
+def test_publication_steps_are_buttons_and_audited_events(officer, client_for):
+    from kechuang.core.models import AuditEntry
+
+    draft = services.save_policy(Policy(), {"title": "草稿政策", "issuer": "区科委"},
+                                 acting_user=officer)  # fmt: skip
+    client = client_for(officer)
+    page = client.get(reverse("policies:detail", args=[draft.pk]))
+    assert [t.name for t in page.context["transitions"]] == ["publish"]
+    assert (
+        "status" not in client.get(reverse("policies:edit", args=[draft.pk])).context["form"].fields
+    )
+    url = reverse("policies:status", args=[draft.pk])
+    assert client.post(url, {"transition": "publish"}).status_code == 302
+    draft.refresh_from_db()
+    assert draft.status == PolicyStatus.PUBLISHED
+    # A step that does not exist from "published" is a message, not an error page.
+    response = client.post(url, {"transition": "reinstate"}, follow=True)
+    assert response.status_code == 200
+    assert "政策当前为“已发布”，不能“恢复有效”。" in [str(m) for m in response.context["messages"]]
+    page = client.get(reverse("policies:detail", args=[draft.pk]))
+    assert [t.name for t in page.context["transitions"]] == ["withdraw", "expire"]
+    events = AuditEntry.objects.for_object(draft).filter(event__gt="")
+    assert list(events.values_list("event", flat=True)) == ["policy_published"]
+
+
+def test_expiry_run_is_the_system_taking_the_expire_step(officer):
+    from kechuang.core.models import AuditEntry
+
+    p = services.save_policy(
+        Policy(), {"title": "旧政策", "issuer": "区科委", "valid_until": dt.date(2020, 12, 31),
+                   "status": PolicyStatus.PUBLISHED}, acting_user=officer,
+    )  # fmt: skip
+    assert services.expire_policies(acting_user=None) == 1
+    p.refresh_from_db()
+    assert p.status == PolicyStatus.EXPIRED
+    entry = AuditEntry.objects.for_object(p).get(event="policy_expired")
+    assert entry.actor is None and entry.changes["from"] == "published"
+
+
+def test_other_staff_cannot_publish(officer, town_officer):
+    from kechuang.core.workflow import TransitionNotAllowed
+
+    draft = services.save_policy(
+        Policy(), {"title": "草稿", "issuer": "区科委"}, acting_user=officer
+    )
+    with pytest.raises(TransitionNotAllowed):
+        services.change_policy_status(draft, "publish", acting_user=town_officer)
+    draft.refresh_from_db()
+    assert draft.status == PolicyStatus.DRAFT

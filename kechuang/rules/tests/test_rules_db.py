@@ -538,3 +538,23 @@ def test_station_staff_get_only_their_towns_verdicts_from_the_api(
     body = api_for(town_officer).get("/api/verdicts/").json()
     assert [row["enterprise"] for row in body["results"]] == [enterprise.pk]
     assert other_enterprise.jurisdiction_id != enterprise.jurisdiction_id
+
+
+def test_publishing_is_the_workflow_step_and_happens_once(library, officer, town_officer):
+    from kechuang.core.models import AuditEntry
+    from kechuang.core.workflow import InvalidTransition, TransitionNotAllowed
+
+    rule = _rule(officer)
+    draft = services.save_version(
+        rule, acting_user=officer, expression="rd_ratio >= 8%", effective_from=dt.date(2025, 1, 1)
+    )
+    with pytest.raises(TransitionNotAllowed):
+        services.publish_version(draft, acting_user=town_officer)
+    services.publish_version(draft, acting_user=officer)
+    draft.refresh_from_db()
+    assert (draft.status, draft.published_by) == (VersionStatus.PUBLISHED, officer)
+    entry = AuditEntry.objects.for_object(draft).get(event="version_published")
+    assert entry.changes == {"transition": "publish", "from": "draft", "to": "published",
+                             "version": 2}  # fmt: skip
+    with pytest.raises(InvalidTransition):
+        services.publish_version(draft, acting_user=officer)
