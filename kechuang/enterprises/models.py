@@ -175,7 +175,7 @@ class Enterprise(BusinessModel):
     data_changed_at = models.DateTimeField(null=True, blank=True, db_index=True)
 
     objects = EnterpriseQuerySet.as_manager()
-    audit_exclude = ("created_at", "updated_at", "data_changed_at")
+    audit_exclude = ("created_at", "updated_at", "row_version", "data_changed_at")
 
     class Meta:
         ordering = ["name"]

@@ -94,8 +94,11 @@ def create_enterprise(data: dict, *, acting_user) -> Enterprise:
     return enterprise
 
 
-def update_enterprise(enterprise: Enterprise, changes: dict, *, acting_user) -> Enterprise:
-    """Change an enterprise's register fields (audited before → after)."""
+def update_enterprise(
+    enterprise: Enterprise, changes: dict, *, acting_user, expected_version: int | None = None
+) -> Enterprise:
+    """Change an enterprise's register fields (audited before → after); with
+    `expected_version`, refuse (ConflictError) if someone changed it since."""
     _require_staff(acting_user)
     changes = dict(changes)
     sectors = changes.pop("sectors", None)
@@ -103,7 +106,9 @@ def update_enterprise(enterprise: Enterprise, changes: dict, *, acting_user) -> 
         changes["uscc"] = normalize_uscc(changes["uscc"])
     changes["data_changed_at"] = timezone.now()
     with transaction.atomic():
-        core_services.update_record(enterprise, changes, acting_user=acting_user)
+        core_services.update_record(
+            enterprise, changes, acting_user=acting_user, expected_version=expected_version
+        )
         if sectors is not None:
             before = sorted(s.code for s in enterprise.sectors.all())
             enterprise.sectors.set(sectors)
@@ -164,15 +169,20 @@ def add_qualification(enterprise: Enterprise, data: dict, *, acting_user) -> Qua
     return q
 
 
-def update_qualification(q: Qualification, changes: dict, *, acting_user) -> Qualification:
-    """Correct a certificate's dates or number (audited before → after)."""
+def update_qualification(
+    q: Qualification, changes: dict, *, acting_user, expected_version: int | None = None
+) -> Qualification:
+    """Correct a certificate's dates or number (audited before → after; a stale
+    `expected_version` is refused with ConflictError)."""
     _require_staff(acting_user)
     changes = dict(changes)
     if "expires_on" in changes and changes["expires_on"] is None:
         qtype = changes.get("type", q.type)
         changes["expires_on"] = default_expiry(qtype, changes.get("issued_on", q.issued_on))
     with transaction.atomic():
-        core_services.update_record(q, changes, acting_user=acting_user)
+        core_services.update_record(
+            q, changes, acting_user=acting_user, expected_version=expected_version
+        )
         _after_data_change([q.enterprise_id], acting_user)
     return q
 
@@ -199,13 +209,19 @@ def delete_qualification(q: Qualification, *, acting_user) -> None:
 
 
 def save_annual_report(
-    enterprise: Enterprise, year: int, values: dict, *, acting_user
+    enterprise: Enterprise,
+    year: int,
+    values: dict,
+    *,
+    acting_user,
+    expected_version: int | None = None,
 ) -> AnnualReport:
     """Enter or correct one enterprise-year of metrics (money in yuan).
 
     Staff entries are confirmed at once; an enterprise user files for its own
     enterprise and the report waits as "submitted" for station confirmation.
-    A confirmed report can only be changed by staff.
+    A confirmed report can only be changed by staff. `expected_version` (of an existing
+    report) refuses a save over someone else's newer change with ConflictError.
     """
     if acting_user is None or acting_user.is_staff_member:
         status, source = ReportStatus.CONFIRMED, ReportSource.STAFF
@@ -215,7 +231,11 @@ def save_annual_report(
         raise PermissionDenied(_("You may file reports only for your own enterprise."))
     _check_enterprise(enterprise, acting_user)
     with transaction.atomic():
-        report = AnnualReport.objects.filter(enterprise=enterprise, year=year).first()
+        report = (
+            AnnualReport.objects.select_for_update()
+            .filter(enterprise=enterprise, year=year)
+            .first()
+        )
         changes = dict(values, status=status, source=source, submitted_by=acting_user)
         if report is None:
             report = AnnualReport(enterprise=enterprise, year=year, **changes)
@@ -228,7 +248,9 @@ def save_annual_report(
                     )
                     % {"year": year}
                 )
-            core_services.update_record(report, changes, acting_user=acting_user)
+            core_services.update_record(
+                report, changes, acting_user=acting_user, expected_version=expected_version
+            )
         if source == ReportSource.ENTERPRISE:
             audit.record_event(report, "report_submitted", {"year": year}, actor=acting_user)
         _after_data_change([enterprise.pk], acting_user)
@@ -546,7 +568,9 @@ def add_issue(visit: Visit, data: dict, *, acting_user) -> VisitIssue:
     return core_services.create_record(issue, acting_user=acting_user)
 
 
-def update_issue(issue: VisitIssue, changes: dict, *, acting_user) -> VisitIssue:
+def update_issue(
+    issue: VisitIssue, changes: dict, *, acting_user, expected_version: int | None = None
+) -> VisitIssue:
     """Follow up an issue: status, due date, notes. Closing stamps the closing date."""
     _require_staff(acting_user)
     changes = dict(changes)
@@ -555,4 +579,6 @@ def update_issue(issue: VisitIssue, changes: dict, *, acting_user) -> VisitIssue
         changes.setdefault("closed_on", issue.closed_on or timezone.localdate())
     else:
         changes["closed_on"] = None
-    return core_services.update_record(issue, changes, acting_user=acting_user)
+    return core_services.update_record(
+        issue, changes, acting_user=acting_user, expected_version=expected_version
+    )
