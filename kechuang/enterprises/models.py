@@ -618,19 +618,19 @@ class VisitIssue(BusinessModel):
 
 
 # ---------------------------------------------------------------------------
-# Register version (cache key of list counts)
+# Data versions (cache keys of list counts and computed indicators)
 # ---------------------------------------------------------------------------
 
 
-class RegisterVersion(models.Model):
-    """One row, bumped in the same transaction as every change that can alter which
-    enterprises a list filter matches (see kechuang.enterprises.versioning)."""
+class DataVersion(models.Model):
+    """A counter per register table, bumped just after every write to it commits
+    (kechuang.enterprises.versioning): the key of every cache of figures computed from it."""
 
+    name = models.CharField(max_length=16, primary_key=True)
     value = models.BigIntegerField(default=0)
-    changed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        verbose_name = _("register version")
+        verbose_name = _("data version")
 
     def __str__(self) -> str:
-        return f"{self.value} @ {self.changed_at}"
+        return f"{self.name}={self.value}"

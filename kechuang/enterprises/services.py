@@ -38,7 +38,7 @@ from kechuang.enterprises.models import (
     WatchList,
     WatchListMember,
 )
-from kechuang.enterprises.versioning import register_changed
+from kechuang.enterprises.versioning import data_changed
 
 # Qualification codes the ladder reads (stable codes seeded by migration 0003).
 HTE = "HTE"
@@ -70,7 +70,7 @@ def _check_enterprise(enterprise: Enterprise, user) -> None:
 def touch(enterprise_ids: Iterable[int]) -> None:
     """Mark enterprises' data as changed (bulk rule evaluation re-runs only these)."""
     Enterprise.objects.filter(pk__in=list(enterprise_ids)).update(data_changed_at=timezone.now())
-    register_changed()
+    data_changed("enterprise")
 
 
 # ---------------------------------------------------------------------------
@@ -426,7 +426,7 @@ def recompute_ladder(
                 )
         Enterprise.objects.bulk_update(to_update, ["ladder_stage"], batch_size=2000)
         LadderStageChange.objects.bulk_create(history, batch_size=2000)
-        register_changed()  # bulk_update fires no signals; the stage filter's counts move
+        data_changed("enterprise")  # bulk_update fires no signals; the stage counts move
         if entries:
             audit.bulk_record(entries)
     return len(changed)

@@ -35,19 +35,21 @@ from collections.abc import Iterable
 import numpy as np
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import F, Q
+from django.db.models import Q
 from django.utils import timezone
 
 from kechuang.core.models import Jurisdiction
 from kechuang.enterprises.models import (
     ANNUAL_METRICS,
     AnnualReport,
+    DataVersion,
     Enterprise,
     Qualification,
     QualificationType,
 )
+from kechuang.enterprises.versioning import data_changed, local_suffix
 from kechuang.plans import columnar
-from kechuang.plans.models import DataVersion, StoredFigure
+from kechuang.plans.models import StoredFigure
 
 AGGREGATES = ("count_valid", "count_issued", "count_enterprises", "sum", "ratio")
 STOCK_AGGREGATES = ("count_valid", "count_enterprises")
@@ -153,23 +155,20 @@ def _table_of(table) -> list[str]:
 
 def bump_data_version(table=None, *, forget: bool = False) -> None:
     """Invalidate cached figures read from `table` ("enterprise", "qual", "report" or a model
-    class); None bumps all three. Called by signals (PlansConfig.ready) and by bulk writers,
-    inside the writing transaction: the counter is a row, committed with the change, so no
-    process reads new data under an old version.
+    class); None bumps all three. For bulk writers that fire no signals (saves and deletes
+    bump through the signals of EnterprisesConfig). The register's one mechanism,
+    `enterprises.versioning.data_changed`: the counters move when the write commits.
 
     forget=True also drops the stored figures of closed years: for a bulk write that changes
     rows without stamping their `updated_at` (the stored figures' fingerprints read it)."""
-    for name in _table_of(table):
-        if not DataVersion.objects.filter(name=name).update(value=F("value") + 1):
-            DataVersion.objects.bulk_create(
-                [DataVersion(name=name, value=1)], ignore_conflicts=True
-            )
+    data_changed(*_table_of(table))
     if forget:
         StoredFigure.objects.all().delete()
 
 
 def data_versions() -> dict[str, str]:
-    """{table: version}: the table's counter (bumped on save/delete) plus a cheap fingerprint.
+    """{table: version}: the table's counter (enterprises.versioning: bumped when a write to
+    it commits) plus a cheap fingerprint.
 
     One query: the three counters; row count and highest id of qualifications and of annual
     reports, the enterprise count; and the latest `Enterprise.data_changed_at` (indexed), which
@@ -192,7 +191,7 @@ def data_versions() -> dict[str, str]:
         row = cursor.fetchone()
     out = {}
     for i, table in enumerate(TABLES):
-        raw = f"{row[7 + i]}|{row[0]}|{row[1 + 2 * i]}|{row[2 + 2 * i]}"
+        raw = f"{row[7 + i]}{local_suffix(table)}|{row[0]}|{row[1 + 2 * i]}|{row[2 + 2 * i]}"
         out[table] = hashlib.sha1(raw.encode(), usedforsecurity=False).hexdigest()[:10]
     return out
 

@@ -455,21 +455,8 @@ class PlanImport(BusinessModel):
 
 # ---------------------------------------------------------------------------
 # Derived storage of kechuang.plans.aggregates (computed-indicator cache that survives
-# restarts): data versions per source table and the figures of closed years.
+# restarts): the figures of closed years. The data versions are enterprises.DataVersion.
 # ---------------------------------------------------------------------------
-
-
-class DataVersion(models.Model):
-    """A counter per source table, bumped in the writer's transaction (`bump_data_version`)."""
-
-    name = models.CharField(max_length=16, primary_key=True)
-    value = models.BigIntegerField(default=0)
-
-    class Meta:
-        verbose_name = "computed-indicator data version"
-
-    def __str__(self) -> str:
-        return f"{self.name}={self.value}"
 
 
 class StoredFigure(models.Model):
