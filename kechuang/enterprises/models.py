@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from kechuang.core.models import BusinessModel, Jurisdiction, Role, ScopedQuerySet
 from kechuang.core.validators import validate_uscc
+from kechuang.enterprises.validity import is_valid_on, valid_on_q
 
 
 def enterprise_scope_q(user, prefix: str = "") -> Q | None:
@@ -229,12 +230,8 @@ class QualificationType(models.Model):
 
 class QualificationQuerySet(EnterpriseScopedQuerySet):
     def valid_on(self, day: datetime.date) -> QualificationQuerySet:
-        """Qualifications in force on `day`: the one definition every part uses."""
-        return self.filter(
-            Q(issued_on__lte=day),
-            Q(expires_on__isnull=True) | Q(expires_on__gte=day),
-            Q(revoked_on__isnull=True) | Q(revoked_on__gt=day),
-        )
+        """Qualifications in force on `day` (kechuang.enterprises.validity)."""
+        return self.filter(valid_on_q(day))
 
     def expiring_between(self, start: datetime.date, end: datetime.date):
         return self.filter(
@@ -298,11 +295,7 @@ class Qualification(BusinessModel):
             raise ValidationError(errors)
 
     def is_valid_on(self, day: datetime.date) -> bool:
-        return (
-            self.issued_on <= day
-            and (self.expires_on is None or self.expires_on >= day)
-            and (self.revoked_on is None or self.revoked_on > day)
-        )
+        return is_valid_on(self.issued_on, self.expires_on, self.revoked_on, day)
 
 
 class ReportStatus(models.TextChoices):

@@ -47,6 +47,7 @@ from kechuang.enterprises.models import (
     Qualification,
     QualificationType,
 )
+from kechuang.enterprises.validity import valid_on_mask, valid_on_sql
 from kechuang.enterprises.versioning import data_changed, local_suffix
 from kechuang.plans import columnar
 from kechuang.plans.models import StoredFigure
@@ -319,6 +320,7 @@ class _Registers:
             # Only certificates that can count on one of the dates: issued by the last one,
             # and issued since 1 January of the first one's year or still running on it.
             first, last = min(qual_days), max(qual_days)
+            slice_sql, slice_params = _in_slice(first, last)
             self.qual = columnar.load(
                 Qualification._meta.db_table,
                 {
@@ -328,13 +330,8 @@ class _Registers:
                     "expires_on": "date",
                     "revoked_on": "date",
                 },
-                where=f"type_id IN ({', '.join(['%s'] * len(type_ids))}) AND issued_on <= %s"
-                " AND (issued_on >= %s OR ((expires_on IS NULL OR expires_on >= %s)"
-                " AND (revoked_on IS NULL OR revoked_on > %s)))",
-                params=[
-                    *type_ids,
-                    *_sql_dates(last, datetime.date(first.year, 1, 1), first, first),
-                ],
+                where=f"type_id IN ({', '.join(['%s'] * len(type_ids))}) AND {slice_sql}",
+                params=[*type_ids, *slice_params],
             )
             for col in ("expires_on", "revoked_on"):
                 arr = self.qual[col]
@@ -402,11 +399,8 @@ class _Registers:
             if not ids or self.qual is None:
                 return np.zeros(self.n, dtype=bool)
             d, q = columnar.day_number(day), self.qual
-            mask = (
-                np.isin(q["type_id"], ids)
-                & (q["issued_on"] <= d)
-                & (q["expires_on"] >= d)
-                & (q["revoked_on"] > d)
+            mask = np.isin(q["type_id"], ids) & valid_on_mask(
+                q["issued_on"], q["expires_on"], q["revoked_on"], d
             )
             return self._scatter(mask)
 
@@ -562,14 +556,13 @@ def _row_stamp(column: str) -> str:
     return "0"  # pragma: no cover
 
 
-def _in_slice() -> str:
-    """SQL (4 date parameters: D, 1 January of D's year, D, D): the certificate can count at D —
-    issued by D, and either issued in D's year (count_issued) or valid on D (count_valid, the
-    `qualification` filter)."""
-    return (
-        "issued_on <= %s AND (issued_on >= %s OR ((expires_on IS NULL OR expires_on >= %s)"
-        " AND (revoked_on IS NULL OR revoked_on > %s)))"
-    )
+def _in_slice(first: datetime.date, last: datetime.date | None = None) -> tuple[str, list]:
+    """(SQL, params): the certificate can count at a date from `first` to `last` (default:
+    `first`) — issued by `last`, and either issued since 1 January of `first`'s year
+    (count_issued) or valid on `first` (count_valid, the `qualification` filter)."""
+    valid_sql, valid_params = valid_on_sql(first)
+    sql = f"issued_on <= %s AND (issued_on >= %s OR {valid_sql})"
+    return sql, [*_sql_dates(last or first, datetime.date(first.year, 1, 1)), *valid_params]
 
 
 def _fingerprints(leaves: dict[str, dict], pairs, res: _Resolver) -> dict:
@@ -619,9 +612,10 @@ def _fingerprints(leaves: dict[str, dict], pairs, res: _Resolver) -> dict:
             tids = sorted({t for t, _ in slices})
             cols, params = [], []
             for day in days:
-                cols.append(f"SUM(CASE WHEN {_in_slice()} THEN 1 ELSE 0 END)")
-                cols.append(f"SUM(CASE WHEN {_in_slice()} THEN {stamp} ELSE 0 END)")
-                params += _sql_dates(day, datetime.date(day.year, 1, 1), day, day) * 2
+                slice_sql, slice_params = _in_slice(day)
+                cols.append(f"SUM(CASE WHEN {slice_sql} THEN 1 ELSE 0 END)")
+                cols.append(f"SUM(CASE WHEN {slice_sql} THEN {stamp} ELSE 0 END)")
+                params += slice_params * 2
             cursor.execute(
                 f"SELECT type_id, {', '.join(cols)} FROM {qual}"  # noqa: S608
                 f" WHERE type_id IN ({', '.join(['%s'] * len(tids))}) GROUP BY type_id",
