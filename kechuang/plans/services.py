@@ -229,7 +229,9 @@ def add_indicator(plan: Plan, row: dict, *, order: int = 0, acting_user) -> Indi
     return core_services.create_record(ind, acting_user=acting_user)
 
 
-def update_indicator(indicator: Indicator, changes: dict, *, acting_user) -> Indicator:
+def update_indicator(
+    indicator: Indicator, changes: dict, *, acting_user, expected_version=None
+) -> Indicator:
     """Edit an indicator (target, path, data source …); the computation spec is validated."""
     _require_commission(acting_user)
     changes = dict(changes)
@@ -242,12 +244,17 @@ def update_indicator(indicator: Indicator, changes: dict, *, acting_user) -> Ind
                 raise ValidationError({"source": str(exc)}) from None
         changes["source"] = source
         changes.setdefault("source_kind", SourceKind.COMPUTED if source else SourceKind.REPORTED)
-    return core_services.update_record(indicator, changes, acting_user=acting_user)
+    return core_services.update_record(
+        indicator, changes, acting_user=acting_user, expected_version=expected_version
+    )
 
 
-def update_plan(plan: Plan, changes: dict, *, acting_user) -> Plan:
+def update_plan(plan: Plan, changes: dict, *, acting_user, expected_version=None) -> Plan:
+    """Edit a plan's metadata; a stale `expected_version` is refused (ConflictError)."""
     _require_commission(acting_user)
-    return core_services.update_record(plan, changes, acting_user=acting_user)
+    return core_services.update_record(
+        plan, changes, acting_user=acting_user, expected_version=expected_version
+    )
 
 
 def delete_plan(plan: Plan, *, acting_user) -> None:
@@ -305,11 +312,13 @@ def update_task(task: Task, changes: dict, *, acting_user) -> Task:
     return core_services.update_record(task, changes, acting_user=acting_user)
 
 
-def set_task_status(task: Task, status: str, *, acting_user) -> Task:
+def set_task_status(task: Task, status: str, *, acting_user, expected_version=None) -> Task:
     """Commission staff or a unit assigned to the task may move its status."""
     if status not in TaskStatus.values:
         raise ValidationError({"status": f"Unknown status {status!r}."})
-    return core_services.update_record(task, {"status": status}, acting_user=acting_user)
+    return core_services.update_record(
+        task, {"status": status}, acting_user=acting_user, expected_version=expected_version
+    )
 
 
 def add_milestone(task: Task, *, due_on: datetime.date, description: str, acting_user) -> Milestone:

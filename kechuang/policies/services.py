@@ -42,23 +42,33 @@ def _require_commission(user) -> None:
 # ---------------------------------------------------------------------------
 
 
-def save_policy(policy: Policy, changes: dict | None = None, *, acting_user) -> Policy:
-    """Create (no pk) or update a policy; audited."""
+def save_policy(
+    policy: Policy, changes: dict | None = None, *, acting_user, expected_version=None
+) -> Policy:
+    """Create (no pk) or update a policy; audited. A stale `expected_version` of an existing
+    policy is refused (ConflictError)."""
     _require_commission(acting_user)
     if policy.pk is None:
         for k, v in (changes or {}).items():
             setattr(policy, k, v)
         return create_record(policy, acting_user=acting_user)
-    return update_record(policy, changes or {}, acting_user=acting_user)
+    return update_record(
+        policy, changes or {}, acting_user=acting_user, expected_version=expected_version
+    )
 
 
-def save_item(item: PolicyItem, changes: dict | None = None, *, acting_user) -> PolicyItem:
+def save_item(
+    item: PolicyItem, changes: dict | None = None, *, acting_user, expected_version=None
+) -> PolicyItem:
+    """Create (no pk) or update a policy item; audited, stale versions refused."""
     _require_commission(acting_user)
     if item.pk is None:
         for k, v in (changes or {}).items():
             setattr(item, k, v)
         return create_record(item, acting_user=acting_user)
-    return update_record(item, changes or {}, acting_user=acting_user)
+    return update_record(
+        item, changes or {}, acting_user=acting_user, expected_version=expected_version
+    )
 
 
 def add_attachment(policy: Policy, *, title: str, file, acting_user) -> PolicyAttachment:
