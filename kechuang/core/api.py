@@ -18,6 +18,42 @@ class ScopedViewSetMixin:
         return self.queryset.model.objects.visible_to(self.request.user, action)
 
 
+class VersionedViewSetMixin:
+    """Optimistic concurrency for a register with `row_version`.
+
+    Responses carry the version (the `row_version` field and an ETag); an update may send it
+    back as `If-Match: "<version>"` or as `row_version` in the body, and is refused with 409
+    when the record has changed since. An update without a version is still safe for the
+    fields it does not send (the service locks the row and saves only what changed).
+    """
+
+    def expected_version(self) -> int | None:
+        raw = self.request.headers.get("If-Match")
+        if raw is not None and raw.strip() != "*":
+            raw = raw.strip().removeprefix("W/").strip('"')
+        else:
+            raw = (
+                self.request.data.get("row_version") if hasattr(self.request.data, "get") else None
+            )
+        if raw in (None, ""):
+            return None
+        try:
+            version = int(raw)
+        except (TypeError, ValueError):
+            version = -1
+        if version < 0:
+            raise serializers.ValidationError(
+                {"row_version": ['Send the record\'s version as a whole number (If-Match: "3").']}
+            )
+        return version
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        data = getattr(response, "data", None)
+        if 200 <= response.status_code < 300 and isinstance(data, dict) and "row_version" in data:
+            response["ETag"] = f'"{data["row_version"]}"'
+        return super().finalize_response(request, response, *args, **kwargs)
+
+
 class SavedThroughServiceMixin:
     """Create and update through one service `save(instance_or_None, data, *, acting_user)`.
 

@@ -1,5 +1,6 @@
 """Form helpers shared by every app's views."""
 
+from django import forms
 from django.core.exceptions import ValidationError
 
 
@@ -14,3 +15,18 @@ def form_error(form, exc: ValidationError) -> None:
             form.add_error(field if field in form.fields else None, errors)
     else:
         form.add_error(None, exc.messages)
+
+
+def add_version_field(form, instance) -> None:
+    """Carry the record's `row_version` through the form's round trip (a hidden field), so
+    that saving over someone else's newer change is refused (ConflictError) instead."""
+    form.fields["row_version"] = forms.IntegerField(
+        widget=forms.HiddenInput, required=False, min_value=0
+    )
+    if instance is not None and instance.pk is not None:
+        form.initial["row_version"] = instance.row_version
+
+
+def submitted_version(form) -> int | None:
+    """The version the user's form was opened on (None: a new record or no version sent)."""
+    return form.cleaned_data.get("row_version")

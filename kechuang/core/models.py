@@ -152,8 +152,19 @@ class ScopedQuerySet(models.QuerySet):
         return self.none()
 
 
-class BusinessModel(models.Model):
-    """Base of every register record: timestamps, scoping, audit field list."""
+class Versioned(models.Model):
+    """A row version, raised by one on every update through `core.services.update_record`,
+    so an edit made on an old copy of the record is refused instead of overwriting."""
+
+    # db_default: rows inserted outside the ORM (COPY imports, the demo writer) start at 1 too.
+    row_version = models.PositiveIntegerField(_("version"), default=1, db_default=1, editable=False)
+
+    class Meta:
+        abstract = True
+
+
+class BusinessModel(Versioned):
+    """Base of every register record: timestamps, row version, scoping, audit field list."""
 
     created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
@@ -161,7 +172,7 @@ class BusinessModel(models.Model):
     objects = ScopedQuerySet.as_manager()
 
     # Fields never shown in audit diffs (they change on every save).
-    audit_exclude: tuple[str, ...] = ("created_at", "updated_at")
+    audit_exclude: tuple[str, ...] = ("created_at", "updated_at", "row_version")
 
     class Meta:
         abstract = True

@@ -11,12 +11,28 @@ class Pagination(pagination.PageNumberPagination):
     max_page_size = 1000
 
 
+class Conflict(exceptions.APIException):
+    """409: the request was based on an old version of the record (If-Match / row_version)."""
+
+    status_code = 409
+    default_detail = "The record was changed by someone else."
+    default_code = "conflict"
+
+    def __init__(self, detail=None, *, details=None):
+        super().__init__(detail=detail)
+        self.details = details or {}
+
+
 def exception_handler(exc, context):
     """Every error has the same body: {"error": {"code", "message", "details"}}."""
     # Imported here: rest_framework.views reads DRF settings, which import this module.
     from rest_framework.views import exception_handler as drf_exception_handler
 
-    if isinstance(exc, DjangoValidationError):
+    from kechuang.core.exceptions import ConflictError
+
+    if isinstance(exc, ConflictError):
+        exc = Conflict(detail=exc.messages[0], details=exc.details)
+    elif isinstance(exc, DjangoValidationError):
         detail = (
             exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
         )
@@ -35,7 +51,7 @@ def exception_handler(exc, context):
     else:
         message = data.get("detail", str(exc)) if isinstance(data, dict) else str(exc)
         code = getattr(message, "code", None) or getattr(exc, "default_code", "error")
-        body = {"code": code, "message": str(message), "details": {}}
+        body = {"code": code, "message": str(message), "details": getattr(exc, "details", {})}
     response.data = {"error": body}
     return response
 

@@ -26,6 +26,7 @@ from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
 from kechuang.core import audit
+from kechuang.core.exceptions import ConflictError
 from kechuang.core.models import Notification, Role
 
 # Pseudo-role: the platform itself (scheduled commands, background tasks, data loading), which
@@ -210,22 +211,30 @@ class Workflow:
         acting_user,
         payload: dict | None = None,
         fields: dict | None = None,
+        expected_version: int | None = None,
     ) -> Transition:
         """Take a step: lock and re-read the state, decide, save, audit, notify after commit.
 
         ``fields``: other columns the step sets with the state (e.g. who published and when);
-        ``payload``: extra data for the audit event. Refusals raise and write nothing.
+        ``payload``: extra data for the audit event; ``expected_version``: the row version the
+        user saw (a stale one raises ConflictError). Refusals raise and write nothing. A step
+        bumps the row version, so an edit form opened before it is refused as stale.
         """
+        versioned = hasattr(obj, "row_version")
+        columns = [self.field, "row_version"] if versioned else [self.field]
         with transaction.atomic():
-            current = (
-                type(obj)
-                ._default_manager.select_for_update()
-                .values_list(self.field, flat=True)
-                .get(pk=obj.pk)
+            row = (
+                type(obj)._default_manager.select_for_update().values_list(*columns).get(pk=obj.pk)
             )
+            current = row[0]
+            if versioned and expected_version is not None and expected_version != row[1]:
+                raise ConflictError(current_version=row[1], sent_version=expected_version)
             t = self.decide(obj, name_or_target, acting_user, state=current)
             setattr(obj, self.field, t.target)
             update = [self.field]
+            if versioned:
+                obj.row_version = row[1] + 1
+                update.append("row_version")
             for name, value in (fields or {}).items():
                 setattr(obj, name, value)
                 update.append(name)

@@ -6,7 +6,11 @@ from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from kechuang.core.api import SavedThroughServiceMixin, ScopedViewSetMixin
+from kechuang.core.api import (
+    SavedThroughServiceMixin,
+    ScopedViewSetMixin,
+    VersionedViewSetMixin,
+)
 from kechuang.core.models import Role
 from kechuang.core.validators import validate_uscc
 from kechuang.enterprises import services
@@ -50,15 +54,15 @@ class EnterpriseSchema(serializers.ModelSerializer):
         fields = [
             "id", "uscc", "name", "legal_rep", "registered_on", "registered_capital", "address",
             "jurisdiction", "park", "lat", "lng", "industry", "sectors", "listing_status",
-            "contact_name", "contact_phone", "contact_email", "ladder_stage",
+            "contact_name", "contact_phone", "contact_email", "ladder_stage", "row_version",
         ]  # fmt: skip
-        read_only_fields = ["ladder_stage"]
+        read_only_fields = ["ladder_stage", "row_version"]
 
     def validate_uscc(self, value):
         return validate_uscc(value)
 
 
-class EnterpriseViewSet(ScopedViewSetMixin, viewsets.ModelViewSet):
+class EnterpriseViewSet(VersionedViewSetMixin, ScopedViewSetMixin, viewsets.ModelViewSet):
     """The enterprise register; filters as on the list page (EnterpriseFilterSet)."""
 
     queryset = Enterprise.objects.all()
@@ -76,7 +80,10 @@ class EnterpriseViewSet(ScopedViewSetMixin, viewsets.ModelViewSet):
 
     def perform_update(self, serializer):
         serializer.instance = services.update_enterprise(
-            serializer.instance, serializer.validated_data, acting_user=self.request.user
+            serializer.instance,
+            serializer.validated_data,
+            acting_user=self.request.user,
+            expected_version=self.expected_version(),
         )
 
     def perform_destroy(self, instance):
@@ -104,10 +111,11 @@ class QualificationSchema(OwnEnterpriseFieldMixin, serializers.ModelSerializer):
         model = Qualification
         fields = [
             "id", "enterprise", "type", "certificate_no", "issued_on", "expires_on", "revoked_on",
+            "row_version",
         ]  # fmt: skip
 
 
-class QualificationViewSet(ScopedViewSetMixin, viewsets.ModelViewSet):
+class QualificationViewSet(VersionedViewSetMixin, ScopedViewSetMixin, viewsets.ModelViewSet):
     queryset = Qualification.objects.all()
     serializer_class = QualificationSchema
     filterset_class = QualificationFilterSet
@@ -127,7 +135,10 @@ class QualificationViewSet(ScopedViewSetMixin, viewsets.ModelViewSet):
         data = dict(serializer.validated_data)
         data.pop("enterprise", None)
         serializer.instance = services.update_qualification(
-            serializer.instance, data, acting_user=self.request.user
+            serializer.instance,
+            data,
+            acting_user=self.request.user,
+            expected_version=self.expected_version(),
         )
 
     def perform_destroy(self, instance):
@@ -137,8 +148,11 @@ class QualificationViewSet(ScopedViewSetMixin, viewsets.ModelViewSet):
 class AnnualReportSchema(OwnEnterpriseFieldMixin, serializers.ModelSerializer):
     class Meta:
         model = AnnualReport
-        fields = ["id", "enterprise", "year", *ANNUAL_METRICS, "status", "source", "submitted_by"]
-        read_only_fields = ["status", "source", "submitted_by"]
+        fields = [
+            "id", "enterprise", "year", *ANNUAL_METRICS, "status", "source", "submitted_by",
+            "row_version",
+        ]  # fmt: skip
+        read_only_fields = ["status", "source", "submitted_by", "row_version"]
 
     def validate(self, attrs):
         # One row per enterprise-year: creating an existing year updates it through the service.
@@ -149,6 +163,7 @@ class AnnualReportSchema(OwnEnterpriseFieldMixin, serializers.ModelSerializer):
 
 
 class AnnualReportViewSet(
+    VersionedViewSetMixin,
     ScopedViewSetMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -169,7 +184,11 @@ class AnnualReportViewSet(
     def _save(self, serializer, enterprise, year):
         metrics = {k: v for k, v in serializer.validated_data.items() if k in ANNUAL_METRICS}
         serializer.instance = services.save_annual_report(
-            enterprise, year, metrics, acting_user=self.request.user
+            enterprise,
+            year,
+            metrics,
+            acting_user=self.request.user,
+            expected_version=self.expected_version(),
         )
 
     def perform_create(self, serializer):
@@ -260,9 +279,9 @@ class VisitIssueSchema(serializers.ModelSerializer):
         model = VisitIssue
         fields = [
             "id", "visit", "enterprise", "category", "description", "status", "due_on",
-            "closed_on", "follow_up",
+            "closed_on", "follow_up", "row_version",
         ]  # fmt: skip
-        read_only_fields = ["visit", "enterprise", "closed_on"]
+        read_only_fields = ["visit", "enterprise", "closed_on", "row_version"]
 
 
 class VisitSchema(OwnEnterpriseFieldMixin, serializers.ModelSerializer):
@@ -311,6 +330,7 @@ class VisitViewSet(
 
 
 class VisitIssueViewSet(
+    VersionedViewSetMixin,
     ScopedViewSetMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -329,7 +349,10 @@ class VisitIssueViewSet(
 
     def perform_update(self, serializer):
         serializer.instance = services.update_issue(
-            serializer.instance, serializer.validated_data, acting_user=self.request.user
+            serializer.instance,
+            serializer.validated_data,
+            acting_user=self.request.user,
+            expected_version=self.expected_version(),
         )
 
 

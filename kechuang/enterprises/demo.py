@@ -34,6 +34,7 @@ from kechuang.enterprises.models import (
     WatchListMember,
 )
 from kechuang.enterprises.uscc import make_uscc
+from kechuang.enterprises.validity import is_valid_on
 from kechuang.enterprises.versioning import register_changed
 
 BATCH = 5000
@@ -305,7 +306,7 @@ def build(ctx: DemoContext) -> None:
                 codes = {
                     ladder_types[t]
                     for t, _n, issued, expires in quals
-                    if t in ladder_types and issued <= day and (expires is None or expires >= day)
+                    if t in ladder_types and is_valid_on(issued, expires, None, day)
                 }
                 window = {y: m for y, m in metrics.items() if day.year - 3 <= y <= day.year}
                 to_stage, reason = services.decide_stage(codes, window, day, criteria)

@@ -8,6 +8,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from kechuang.core.forms import add_version_field
 from kechuang.core.models import Jurisdiction, JurisdictionLevel
 from kechuang.core.parsing import ParseError, parse_amount, parse_int, parse_ratio
 from kechuang.core.validators import validate_uscc
@@ -124,6 +125,7 @@ class EnterpriseForm(BootstrapMixin, forms.ModelForm):
             parks = parks.filter(path__startswith=user.jurisdiction.path)
         self.fields["jurisdiction"].queryset = towns
         self.fields["park"].queryset = parks
+        add_version_field(self, self.instance)
 
     def clean_uscc(self):
         return validate_uscc(self.cleaned_data["uscc"])
@@ -146,6 +148,7 @@ class QualificationForm(BootstrapMixin, forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["type"].queryset = QualificationType.objects.filter(is_active=True)
+        add_version_field(self, self.instance)
 
 
 class AnnualReportForm(BootstrapMixin, forms.Form):
@@ -162,6 +165,7 @@ class AnnualReportForm(BootstrapMixin, forms.Form):
         if instance is not None:
             self.initial.update({name: getattr(instance, name) for name in ANNUAL_METRICS})
             self.initial["year"] = instance.year
+        add_version_field(self, instance)
         bootstrapify(self)
 
     def clean(self):
@@ -200,6 +204,10 @@ class IssueUpdateForm(BootstrapMixin, forms.ModelForm):
         model = VisitIssue
         fields = ["status", "due_on", "follow_up"]
         widgets = {"due_on": DATE, "follow_up": forms.Textarea(attrs={"rows": 3})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        add_version_field(self, self.instance)
 
 
 class WatchListForm(BootstrapMixin, forms.ModelForm):

@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from kechuang.core.models import BusinessModel, Jurisdiction, Role, ScopedQuerySet
 from kechuang.core.validators import validate_uscc
+from kechuang.enterprises.validity import is_valid_on, valid_on_q
 
 
 def enterprise_scope_q(user, prefix: str = "") -> Q | None:
@@ -175,7 +176,7 @@ class Enterprise(BusinessModel):
     data_changed_at = models.DateTimeField(null=True, blank=True, db_index=True)
 
     objects = EnterpriseQuerySet.as_manager()
-    audit_exclude = ("created_at", "updated_at", "data_changed_at")
+    audit_exclude = ("created_at", "updated_at", "row_version", "data_changed_at")
 
     class Meta:
         ordering = ["name"]
@@ -229,12 +230,8 @@ class QualificationType(models.Model):
 
 class QualificationQuerySet(EnterpriseScopedQuerySet):
     def valid_on(self, day: datetime.date) -> QualificationQuerySet:
-        """Qualifications in force on `day`: the one definition every part uses."""
-        return self.filter(
-            Q(issued_on__lte=day),
-            Q(expires_on__isnull=True) | Q(expires_on__gte=day),
-            Q(revoked_on__isnull=True) | Q(revoked_on__gt=day),
-        )
+        """Qualifications in force on `day` (kechuang.enterprises.validity)."""
+        return self.filter(valid_on_q(day))
 
     def expiring_between(self, start: datetime.date, end: datetime.date):
         return self.filter(
@@ -298,11 +295,7 @@ class Qualification(BusinessModel):
             raise ValidationError(errors)
 
     def is_valid_on(self, day: datetime.date) -> bool:
-        return (
-            self.issued_on <= day
-            and (self.expires_on is None or self.expires_on >= day)
-            and (self.revoked_on is None or self.revoked_on > day)
-        )
+        return is_valid_on(self.issued_on, self.expires_on, self.revoked_on, day)
 
 
 class ReportStatus(models.TextChoices):
@@ -618,19 +611,19 @@ class VisitIssue(BusinessModel):
 
 
 # ---------------------------------------------------------------------------
-# Register version (cache key of list counts)
+# Data versions (cache keys of list counts and computed indicators)
 # ---------------------------------------------------------------------------
 
 
-class RegisterVersion(models.Model):
-    """One row, bumped in the same transaction as every change that can alter which
-    enterprises a list filter matches (see kechuang.enterprises.versioning)."""
+class DataVersion(models.Model):
+    """A counter per register table, bumped just after every write to it commits
+    (kechuang.enterprises.versioning): the key of every cache of figures computed from it."""
 
+    name = models.CharField(max_length=16, primary_key=True)
     value = models.BigIntegerField(default=0)
-    changed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        verbose_name = _("register version")
+        verbose_name = _("data version")
 
     def __str__(self) -> str:
-        return f"{self.value} @ {self.changed_at}"
+        return f"{self.name}={self.value}"

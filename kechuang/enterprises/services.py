@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 
 from kechuang.core import audit
 from kechuang.core import services as core_services
+from kechuang.core.exceptions import ConflictError
 from kechuang.core.models import AuditAction
 from kechuang.core.permissions import check_visible
 from kechuang.core.validators import normalize_uscc
@@ -39,7 +40,7 @@ from kechuang.enterprises.models import (
     WatchList,
     WatchListMember,
 )
-from kechuang.enterprises.versioning import register_changed
+from kechuang.enterprises.versioning import data_changed
 from kechuang.enterprises.workflows import ANNUAL_REPORT
 
 # Qualification codes the ladder reads (stable codes seeded by migration 0003).
@@ -72,7 +73,7 @@ def _check_enterprise(enterprise: Enterprise, user) -> None:
 def touch(enterprise_ids: Iterable[int]) -> None:
     """Mark enterprises' data as changed (bulk rule evaluation re-runs only these)."""
     Enterprise.objects.filter(pk__in=list(enterprise_ids)).update(data_changed_at=timezone.now())
-    register_changed()
+    data_changed("enterprise")
 
 
 # ---------------------------------------------------------------------------
@@ -96,8 +97,11 @@ def create_enterprise(data: dict, *, acting_user) -> Enterprise:
     return enterprise
 
 
-def update_enterprise(enterprise: Enterprise, changes: dict, *, acting_user) -> Enterprise:
-    """Change an enterprise's register fields (audited before → after)."""
+def update_enterprise(
+    enterprise: Enterprise, changes: dict, *, acting_user, expected_version: int | None = None
+) -> Enterprise:
+    """Change an enterprise's register fields (audited before → after); with
+    `expected_version`, refuse (ConflictError) if someone changed it since."""
     _require_staff(acting_user)
     changes = dict(changes)
     sectors = changes.pop("sectors", None)
@@ -105,7 +109,9 @@ def update_enterprise(enterprise: Enterprise, changes: dict, *, acting_user) -> 
         changes["uscc"] = normalize_uscc(changes["uscc"])
     changes["data_changed_at"] = timezone.now()
     with transaction.atomic():
-        core_services.update_record(enterprise, changes, acting_user=acting_user)
+        core_services.update_record(
+            enterprise, changes, acting_user=acting_user, expected_version=expected_version
+        )
         if sectors is not None:
             before = sorted(s.code for s in enterprise.sectors.all())
             enterprise.sectors.set(sectors)
@@ -166,15 +172,20 @@ def add_qualification(enterprise: Enterprise, data: dict, *, acting_user) -> Qua
     return q
 
 
-def update_qualification(q: Qualification, changes: dict, *, acting_user) -> Qualification:
-    """Correct a certificate's dates or number (audited before → after)."""
+def update_qualification(
+    q: Qualification, changes: dict, *, acting_user, expected_version: int | None = None
+) -> Qualification:
+    """Correct a certificate's dates or number (audited before → after; a stale
+    `expected_version` is refused with ConflictError)."""
     _require_staff(acting_user)
     changes = dict(changes)
     if "expires_on" in changes and changes["expires_on"] is None:
         qtype = changes.get("type", q.type)
         changes["expires_on"] = default_expiry(qtype, changes.get("issued_on", q.issued_on))
     with transaction.atomic():
-        core_services.update_record(q, changes, acting_user=acting_user)
+        core_services.update_record(
+            q, changes, acting_user=acting_user, expected_version=expected_version
+        )
         _after_data_change([q.enterprise_id], acting_user)
     return q
 
@@ -201,14 +212,20 @@ def delete_qualification(q: Qualification, *, acting_user) -> None:
 
 
 def save_annual_report(
-    enterprise: Enterprise, year: int, values: dict, *, acting_user
+    enterprise: Enterprise,
+    year: int,
+    values: dict,
+    *,
+    acting_user,
+    expected_version: int | None = None,
 ) -> AnnualReport:
     """Enter or correct one enterprise-year of metrics (money in yuan).
 
     Staff entries are confirmed at once (a filed report they correct is confirmed by it);
     an enterprise user files for its own enterprise and the report waits as "submitted"
     for station confirmation. The steps are those of `workflows.ANNUAL_REPORT`: a
-    confirmed report can only be changed by staff.
+    confirmed report can only be changed by staff. `expected_version` (of an existing
+    report) refuses a save over someone else's newer change with ConflictError.
     """
     if acting_user is None or acting_user.is_staff_member:
         status, source = ReportStatus.CONFIRMED, ReportSource.STAFF
@@ -218,7 +235,11 @@ def save_annual_report(
         raise PermissionDenied(_("You may file reports only for your own enterprise."))
     _check_enterprise(enterprise, acting_user)
     with transaction.atomic():
-        report = AnnualReport.objects.filter(enterprise=enterprise, year=year).first()
+        report = (
+            AnnualReport.objects.select_for_update()
+            .filter(enterprise=enterprise, year=year)
+            .first()
+        )
         changes = dict(values, source=source, submitted_by=acting_user)
         if report is None:
             report = AnnualReport(enterprise=enterprise, year=year, status=status, **changes)
@@ -228,6 +249,10 @@ def save_annual_report(
                     report, "report_submitted", {"year": year, "to": status}, actor=acting_user
                 )
         else:
+            if expected_version is not None and expected_version != report.row_version:
+                raise ConflictError(
+                    current_version=report.row_version, sent_version=expected_version
+                )
             if report.status != status or source == ReportSource.ENTERPRISE:
                 try:
                     ANNUAL_REPORT.transition(
@@ -411,7 +436,7 @@ def recompute_ladder(
                 )
         Enterprise.objects.bulk_update(to_update, ["ladder_stage"], batch_size=2000)
         LadderStageChange.objects.bulk_create(history, batch_size=2000)
-        register_changed()  # bulk_update fires no signals; the stage filter's counts move
+        data_changed("enterprise")  # bulk_update fires no signals; the stage counts move
         if entries:
             audit.bulk_record(entries)
     return len(changed)
@@ -553,7 +578,9 @@ def add_issue(visit: Visit, data: dict, *, acting_user) -> VisitIssue:
     return core_services.create_record(issue, acting_user=acting_user)
 
 
-def update_issue(issue: VisitIssue, changes: dict, *, acting_user) -> VisitIssue:
+def update_issue(
+    issue: VisitIssue, changes: dict, *, acting_user, expected_version: int | None = None
+) -> VisitIssue:
     """Follow up an issue: status, due date, notes. Closing stamps the closing date."""
     _require_staff(acting_user)
     changes = dict(changes)
@@ -562,4 +589,6 @@ def update_issue(issue: VisitIssue, changes: dict, *, acting_user) -> VisitIssue
         changes.setdefault("closed_on", issue.closed_on or timezone.localdate())
     else:
         changes["closed_on"] = None
-    return core_services.update_record(issue, changes, acting_user=acting_user)
+    return core_services.update_record(
+        issue, changes, acting_user=acting_user, expected_version=expected_version
+    )

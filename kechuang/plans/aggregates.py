@@ -35,19 +35,22 @@ from collections.abc import Iterable
 import numpy as np
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import F, Q
+from django.db.models import Q
 from django.utils import timezone
 
 from kechuang.core.models import Jurisdiction
 from kechuang.enterprises.models import (
     ANNUAL_METRICS,
     AnnualReport,
+    DataVersion,
     Enterprise,
     Qualification,
     QualificationType,
 )
+from kechuang.enterprises.validity import valid_on_mask, valid_on_sql
+from kechuang.enterprises.versioning import data_changed, local_suffix
 from kechuang.plans import columnar
-from kechuang.plans.models import DataVersion, StoredFigure
+from kechuang.plans.models import StoredFigure
 
 AGGREGATES = ("count_valid", "count_issued", "count_enterprises", "sum", "ratio")
 STOCK_AGGREGATES = ("count_valid", "count_enterprises")
@@ -153,23 +156,20 @@ def _table_of(table) -> list[str]:
 
 def bump_data_version(table=None, *, forget: bool = False) -> None:
     """Invalidate cached figures read from `table` ("enterprise", "qual", "report" or a model
-    class); None bumps all three. Called by signals (PlansConfig.ready) and by bulk writers,
-    inside the writing transaction: the counter is a row, committed with the change, so no
-    process reads new data under an old version.
+    class); None bumps all three. For bulk writers that fire no signals (saves and deletes
+    bump through the signals of EnterprisesConfig). The register's one mechanism,
+    `enterprises.versioning.data_changed`: the counters move when the write commits.
 
     forget=True also drops the stored figures of closed years: for a bulk write that changes
     rows without stamping their `updated_at` (the stored figures' fingerprints read it)."""
-    for name in _table_of(table):
-        if not DataVersion.objects.filter(name=name).update(value=F("value") + 1):
-            DataVersion.objects.bulk_create(
-                [DataVersion(name=name, value=1)], ignore_conflicts=True
-            )
+    data_changed(*_table_of(table))
     if forget:
         StoredFigure.objects.all().delete()
 
 
 def data_versions() -> dict[str, str]:
-    """{table: version}: the table's counter (bumped on save/delete) plus a cheap fingerprint.
+    """{table: version}: the table's counter (enterprises.versioning: bumped when a write to
+    it commits) plus a cheap fingerprint.
 
     One query: the three counters; row count and highest id of qualifications and of annual
     reports, the enterprise count; and the latest `Enterprise.data_changed_at` (indexed), which
@@ -192,7 +192,7 @@ def data_versions() -> dict[str, str]:
         row = cursor.fetchone()
     out = {}
     for i, table in enumerate(TABLES):
-        raw = f"{row[7 + i]}|{row[0]}|{row[1 + 2 * i]}|{row[2 + 2 * i]}"
+        raw = f"{row[7 + i]}{local_suffix(table)}|{row[0]}|{row[1 + 2 * i]}|{row[2 + 2 * i]}"
         out[table] = hashlib.sha1(raw.encode(), usedforsecurity=False).hexdigest()[:10]
     return out
 
@@ -320,6 +320,7 @@ class _Registers:
             # Only certificates that can count on one of the dates: issued by the last one,
             # and issued since 1 January of the first one's year or still running on it.
             first, last = min(qual_days), max(qual_days)
+            slice_sql, slice_params = _in_slice(first, last)
             self.qual = columnar.load(
                 Qualification._meta.db_table,
                 {
@@ -329,13 +330,8 @@ class _Registers:
                     "expires_on": "date",
                     "revoked_on": "date",
                 },
-                where=f"type_id IN ({', '.join(['%s'] * len(type_ids))}) AND issued_on <= %s"
-                " AND (issued_on >= %s OR ((expires_on IS NULL OR expires_on >= %s)"
-                " AND (revoked_on IS NULL OR revoked_on > %s)))",
-                params=[
-                    *type_ids,
-                    *_sql_dates(last, datetime.date(first.year, 1, 1), first, first),
-                ],
+                where=f"type_id IN ({', '.join(['%s'] * len(type_ids))}) AND {slice_sql}",
+                params=[*type_ids, *slice_params],
             )
             for col in ("expires_on", "revoked_on"):
                 arr = self.qual[col]
@@ -403,11 +399,8 @@ class _Registers:
             if not ids or self.qual is None:
                 return np.zeros(self.n, dtype=bool)
             d, q = columnar.day_number(day), self.qual
-            mask = (
-                np.isin(q["type_id"], ids)
-                & (q["issued_on"] <= d)
-                & (q["expires_on"] >= d)
-                & (q["revoked_on"] > d)
+            mask = np.isin(q["type_id"], ids) & valid_on_mask(
+                q["issued_on"], q["expires_on"], q["revoked_on"], d
             )
             return self._scatter(mask)
 
@@ -563,14 +556,13 @@ def _row_stamp(column: str) -> str:
     return "0"  # pragma: no cover
 
 
-def _in_slice() -> str:
-    """SQL (4 date parameters: D, 1 January of D's year, D, D): the certificate can count at D —
-    issued by D, and either issued in D's year (count_issued) or valid on D (count_valid, the
-    `qualification` filter)."""
-    return (
-        "issued_on <= %s AND (issued_on >= %s OR ((expires_on IS NULL OR expires_on >= %s)"
-        " AND (revoked_on IS NULL OR revoked_on > %s)))"
-    )
+def _in_slice(first: datetime.date, last: datetime.date | None = None) -> tuple[str, list]:
+    """(SQL, params): the certificate can count at a date from `first` to `last` (default:
+    `first`) — issued by `last`, and either issued since 1 January of `first`'s year
+    (count_issued) or valid on `first` (count_valid, the `qualification` filter)."""
+    valid_sql, valid_params = valid_on_sql(first)
+    sql = f"issued_on <= %s AND (issued_on >= %s OR {valid_sql})"
+    return sql, [*_sql_dates(last or first, datetime.date(first.year, 1, 1)), *valid_params]
 
 
 def _fingerprints(leaves: dict[str, dict], pairs, res: _Resolver) -> dict:
@@ -620,9 +612,10 @@ def _fingerprints(leaves: dict[str, dict], pairs, res: _Resolver) -> dict:
             tids = sorted({t for t, _ in slices})
             cols, params = [], []
             for day in days:
-                cols.append(f"SUM(CASE WHEN {_in_slice()} THEN 1 ELSE 0 END)")
-                cols.append(f"SUM(CASE WHEN {_in_slice()} THEN {stamp} ELSE 0 END)")
-                params += _sql_dates(day, datetime.date(day.year, 1, 1), day, day) * 2
+                slice_sql, slice_params = _in_slice(day)
+                cols.append(f"SUM(CASE WHEN {slice_sql} THEN 1 ELSE 0 END)")
+                cols.append(f"SUM(CASE WHEN {slice_sql} THEN {stamp} ELSE 0 END)")
+                params += slice_params * 2
             cursor.execute(
                 f"SELECT type_id, {', '.join(cols)} FROM {qual}"  # noqa: S608
                 f" WHERE type_id IN ({', '.join(['%s'] * len(tids))}) GROUP BY type_id",

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from rest_framework import mixins, serializers, viewsets
 
-from kechuang.core.api import ScopedViewSetMixin
+from kechuang.core.api import ScopedViewSetMixin, VersionedViewSetMixin
 from kechuang.core.models import Role
 from kechuang.plans import schedule, services, tracking
 from kechuang.plans.models import Indicator, Plan, ProgressReport, ResponsibleUnit, Task
@@ -21,11 +21,17 @@ class PlanSchema(serializers.ModelSerializer):
         model = Plan
         fields = [
             "id", "title", "kind", "issuer", "doc_number", "published_on", "period_start",
-            "period_end", "report_frequency",
+            "period_end", "report_frequency", "row_version",
         ]  # fmt: skip
+        read_only_fields = ["row_version"]
 
 
-class PlanViewSet(ScopedViewSetMixin, mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet):
+class PlanViewSet(
+    VersionedViewSetMixin,
+    ScopedViewSetMixin,
+    mixins.UpdateModelMixin,
+    viewsets.ReadOnlyModelViewSet,
+):
     """Plans; commission staff may edit the metadata (creation goes through the import review)."""
 
     queryset = Plan.objects.all()
@@ -35,7 +41,10 @@ class PlanViewSet(ScopedViewSetMixin, mixins.UpdateModelMixin, viewsets.ReadOnly
 
     def perform_update(self, serializer):
         serializer.instance = services.update_plan(
-            serializer.instance, serializer.validated_data, acting_user=self.request.user
+            serializer.instance,
+            serializer.validated_data,
+            acting_user=self.request.user,
+            expected_version=self.expected_version(),
         )
 
 
@@ -47,9 +56,9 @@ class IndicatorSchema(serializers.ModelSerializer):
         fields = [
             "id", "plan", "name", "unit", "kind", "direction", "baseline_value", "baseline_year",
             "target_value", "target_year", "definition", "quote", "source_kind", "source",
-            "path_kind", "path_points", "responsible_unit", "evaluation",
+            "path_kind", "path_points", "responsible_unit", "evaluation", "row_version",
         ]  # fmt: skip
-        read_only_fields = ["plan", "evaluation"]
+        read_only_fields = ["plan", "evaluation", "row_version"]
 
     def get_evaluation(self, obj) -> dict:
         evs = self.context.get("evaluations") or {}
@@ -57,7 +66,12 @@ class IndicatorSchema(serializers.ModelSerializer):
         return ev.to_dict()
 
 
-class IndicatorViewSet(ScopedViewSetMixin, mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet):
+class IndicatorViewSet(
+    VersionedViewSetMixin,
+    ScopedViewSetMixin,
+    mixins.UpdateModelMixin,
+    viewsets.ReadOnlyModelViewSet,
+):
     """Indicators with their computed value, path and status (evaluated set-at-a-time per page)."""
 
     queryset = Indicator.objects.all()
@@ -80,7 +94,10 @@ class IndicatorViewSet(ScopedViewSetMixin, mixins.UpdateModelMixin, viewsets.Rea
 
     def perform_update(self, serializer):
         serializer.instance = services.update_indicator(
-            serializer.instance, serializer.validated_data, acting_user=self.request.user
+            serializer.instance,
+            serializer.validated_data,
+            acting_user=self.request.user,
+            expected_version=self.expected_version(),
         )
 
 
@@ -90,8 +107,13 @@ class TaskSchema(serializers.ModelSerializer):
 
     class Meta:
         model = Task
-        fields = ["id", "plan", "number", "area", "title", "content", "status", "units", "overdue"]
-        read_only_fields = ["plan", "number", "area", "title", "content", "units", "overdue"]
+        fields = [
+            "id", "plan", "number", "area", "title", "content", "status", "units", "overdue",
+            "row_version",
+        ]  # fmt: skip
+        read_only_fields = [
+            "plan", "number", "area", "title", "content", "units", "overdue", "row_version",
+        ]  # fmt: skip
 
     def get_units(self, obj) -> list[dict]:
         return [{"name": a.unit.name, "is_lead": a.is_lead} for a in obj.assignments.all()]
@@ -100,7 +122,12 @@ class TaskSchema(serializers.ModelSerializer):
         return services.is_task_overdue(obj, milestones=list(obj.milestones.all()))
 
 
-class TaskViewSet(ScopedViewSetMixin, mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet):
+class TaskViewSet(
+    VersionedViewSetMixin,
+    ScopedViewSetMixin,
+    mixins.UpdateModelMixin,
+    viewsets.ReadOnlyModelViewSet,
+):
     """Tasks, scoped: a unit sees only its own. PATCH changes the status only."""
 
     queryset = Task.objects.all()
@@ -119,7 +146,10 @@ class TaskViewSet(ScopedViewSetMixin, mixins.UpdateModelMixin, viewsets.ReadOnly
     def perform_update(self, serializer):
         status = serializer.validated_data.get("status", serializer.instance.status)
         serializer.instance = services.set_task_status(
-            serializer.instance, status, acting_user=self.request.user
+            serializer.instance,
+            status,
+            acting_user=self.request.user,
+            expected_version=self.expected_version(),
         )
 
 

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from django.utils import timezone
 
 from kechuang.enterprises.models import Enterprise, Qualification
+from kechuang.enterprises.validity import is_valid_on
 from kechuang.plans import aggregates
 from kechuang.plans.status import year_end
 
@@ -41,11 +42,7 @@ class QualRow:
     certificate_no: str = ""
 
     def valid_on(self, day: datetime.date) -> bool:
-        return (
-            self.issued_on <= day
-            and (self.expires_on is None or self.expires_on >= day)
-            and (self.revoked_on is None or self.revoked_on > day)
-        )
+        return is_valid_on(self.issued_on, self.expires_on, self.revoked_on, day)
 
 
 @dataclass(slots=True)

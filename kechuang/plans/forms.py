@@ -8,6 +8,7 @@ import re
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from kechuang.core.forms import add_version_field
 from kechuang.plans import aggregates
 from kechuang.plans.models import (
     Direction,
@@ -178,6 +179,10 @@ class PlanForm(BootstrapMixin, forms.ModelForm):
             "report_frequency",
         ]  # fmt: skip
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        add_version_field(self, self.instance)
+
 
 class IndicatorForm(BootstrapMixin, forms.ModelForm):
     source = _source_field()
@@ -199,6 +204,7 @@ class IndicatorForm(BootstrapMixin, forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        add_version_field(self, self.instance)
         if self.instance.pk:
             self.initial["source"] = (
                 json.dumps(self.instance.source, ensure_ascii=False) if self.instance.source else ""

@@ -90,7 +90,7 @@ class Plan(BusinessModel):
     source_file = models.FileField(_("source file"), upload_to="plans/sources/", blank=True)
 
     objects = PlanQuerySet.as_manager()
-    audit_exclude = ("created_at", "updated_at", "source_text")
+    audit_exclude = ("created_at", "updated_at", "row_version", "source_text")
 
     class Meta:
         ordering = ["-period_end", "-published_on", "title"]
@@ -265,6 +265,9 @@ class Indicator(BusinessModel):
 
     def save(self, *args, **kwargs):
         self.match_key = normalise_name(self.name)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "name" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "match_key"}  # derived from the name
         super().save(*args, **kwargs)
 
     @property
@@ -440,7 +443,7 @@ class PlanImport(BusinessModel):
     )
 
     objects = PlanImportQuerySet.as_manager()
-    audit_exclude = ("created_at", "updated_at", "text", "draft")
+    audit_exclude = ("created_at", "updated_at", "row_version", "text", "draft")
 
     class Meta:
         ordering = ["-created_at"]
@@ -452,21 +455,8 @@ class PlanImport(BusinessModel):
 
 # ---------------------------------------------------------------------------
 # Derived storage of kechuang.plans.aggregates (computed-indicator cache that survives
-# restarts): data versions per source table and the figures of closed years.
+# restarts): the figures of closed years. The data versions are enterprises.DataVersion.
 # ---------------------------------------------------------------------------
-
-
-class DataVersion(models.Model):
-    """A counter per source table, bumped in the writer's transaction (`bump_data_version`)."""
-
-    name = models.CharField(max_length=16, primary_key=True)
-    value = models.BigIntegerField(default=0)
-
-    class Meta:
-        verbose_name = "computed-indicator data version"
-
-    def __str__(self) -> str:
-        return f"{self.name}={self.value}"
 
 
 class StoredFigure(models.Model):

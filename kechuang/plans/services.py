@@ -232,7 +232,9 @@ def add_indicator(plan: Plan, row: dict, *, order: int = 0, acting_user) -> Indi
     return core_services.create_record(ind, acting_user=acting_user)
 
 
-def update_indicator(indicator: Indicator, changes: dict, *, acting_user) -> Indicator:
+def update_indicator(
+    indicator: Indicator, changes: dict, *, acting_user, expected_version=None
+) -> Indicator:
     """Edit an indicator (target, path, data source …); the computation spec is validated."""
     _require_commission(acting_user)
     changes = dict(changes)
@@ -245,12 +247,17 @@ def update_indicator(indicator: Indicator, changes: dict, *, acting_user) -> Ind
                 raise ValidationError({"source": str(exc)}) from None
         changes["source"] = source
         changes.setdefault("source_kind", SourceKind.COMPUTED if source else SourceKind.REPORTED)
-    return core_services.update_record(indicator, changes, acting_user=acting_user)
+    return core_services.update_record(
+        indicator, changes, acting_user=acting_user, expected_version=expected_version
+    )
 
 
-def update_plan(plan: Plan, changes: dict, *, acting_user) -> Plan:
+def update_plan(plan: Plan, changes: dict, *, acting_user, expected_version=None) -> Plan:
+    """Edit a plan's metadata; a stale `expected_version` is refused (ConflictError)."""
     _require_commission(acting_user)
-    return core_services.update_record(plan, changes, acting_user=acting_user)
+    return core_services.update_record(
+        plan, changes, acting_user=acting_user, expected_version=expected_version
+    )
 
 
 def delete_plan(plan: Plan, *, acting_user) -> None:
@@ -308,15 +315,16 @@ def update_task(task: Task, changes: dict, *, acting_user) -> Task:
     return core_services.update_record(task, changes, acting_user=acting_user)
 
 
-def set_task_status(task: Task, status: str, *, acting_user) -> Task:
+def set_task_status(task: Task, status: str, *, acting_user, expected_version=None) -> Task:
     """Move a task along its workflow (plans.workflows.TASK): a target status or a step name.
 
     Units assigned to the task start and complete it; commission staff also suspend,
-    resume and reopen. Asking for the status it already has changes nothing.
+    resume and reopen. Asking for the status it already has changes nothing; a stale
+    `expected_version` is refused with ConflictError.
     """
     if status == task.status:
         return task
-    TASK.transition(task, status, acting_user=acting_user)
+    TASK.transition(task, status, acting_user=acting_user, expected_version=expected_version)
     return task
 
 

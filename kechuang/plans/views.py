@@ -110,9 +110,10 @@ def plan_edit(request, pk: int):
     plan = get_object_for_user(Plan, request.user, pk, "change")
     form = PlanForm(request.POST or None, instance=plan)
     if request.method == "POST" and form.is_valid():
-        plan.refresh_from_db()  # the form wrote into the instance; audit the real before-state
+        changes = dict(form.cleaned_data)
+        version = changes.pop("row_version", None)
         try:
-            services.update_plan(plan, form.cleaned_data, acting_user=request.user)
+            services.update_plan(plan, changes, acting_user=request.user, expected_version=version)
         except ValidationError as exc:
             form.add_error(None, _error_text(exc))
         else:
@@ -289,9 +290,11 @@ def indicator_edit(request, pk: int):
     form = IndicatorForm(request.POST or None, instance=indicator)
     if request.method == "POST" and form.is_valid():
         changes = dict(form.cleaned_data.items())
-        indicator.refresh_from_db()
+        version = changes.pop("row_version", None)
         try:
-            services.update_indicator(indicator, changes, acting_user=request.user)
+            services.update_indicator(
+                indicator, changes, acting_user=request.user, expected_version=version
+            )
         except ValidationError as exc:
             form.add_error(None, _error_text(exc))
         else:

@@ -3,6 +3,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from kechuang.core.forms import add_version_field
 from kechuang.core.models import Jurisdiction
 from kechuang.policies.models import Policy, PolicyItem
 
@@ -18,6 +19,10 @@ class PolicyForm(forms.ModelForm):
         widgets = {"published_on": DATE, "valid_from": DATE, "valid_until": DATE,
                    "text": forms.Textarea(attrs={"rows": 10})}  # fmt: skip
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        add_version_field(self, self.instance)
+
 
 class PolicyItemForm(forms.ModelForm):
     class Meta:
@@ -32,6 +37,10 @@ class PolicyItemForm(forms.ModelForm):
             "sort_order",
         ]
         widgets = {"window_start": DATE, "window_end": DATE}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        add_version_field(self, self.instance)
 
 
 class AttachmentForm(forms.Form):

@@ -43,11 +43,14 @@ def _require_commission(user) -> None:
 # ---------------------------------------------------------------------------
 
 
-def save_policy(policy: Policy, changes: dict | None = None, *, acting_user) -> Policy:
+def save_policy(
+    policy: Policy, changes: dict | None = None, *, acting_user, expected_version=None
+) -> Policy:
     """Create (no pk) or update a policy; audited.
 
     A new policy starts as a draft; a status in `changes` (or set on a new policy) is taken
     as a step of `workflows.POLICY`, so publishing is always the audited "publish" step.
+    A stale `expected_version` of an existing policy is refused (ConflictError).
     """
     _require_commission(acting_user)
     changes = dict(changes or {})
@@ -60,7 +63,9 @@ def save_policy(policy: Policy, changes: dict | None = None, *, acting_user) -> 
             policy.status = PolicyStatus.DRAFT
             create_record(policy, acting_user=acting_user)
         else:
-            update_record(policy, changes, acting_user=acting_user)
+            update_record(
+                policy, changes, acting_user=acting_user, expected_version=expected_version
+            )
         if target and target != policy.status:
             POLICY.transition(policy, target, acting_user=acting_user)
     return policy
@@ -72,13 +77,18 @@ def change_policy_status(policy: Policy, step: str, *, acting_user) -> Policy:
     return policy
 
 
-def save_item(item: PolicyItem, changes: dict | None = None, *, acting_user) -> PolicyItem:
+def save_item(
+    item: PolicyItem, changes: dict | None = None, *, acting_user, expected_version=None
+) -> PolicyItem:
+    """Create (no pk) or update a policy item; audited, stale versions refused."""
     _require_commission(acting_user)
     if item.pk is None:
         for k, v in (changes or {}).items():
             setattr(item, k, v)
         return create_record(item, acting_user=acting_user)
-    return update_record(item, changes or {}, acting_user=acting_user)
+    return update_record(
+        item, changes or {}, acting_user=acting_user, expected_version=expected_version
+    )
 
 
 def add_attachment(policy: Policy, *, title: str, file, acting_user) -> PolicyAttachment:

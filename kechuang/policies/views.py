@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from kechuang.core.export import xlsx_response
-from kechuang.core.forms import form_error
+from kechuang.core.forms import form_error, submitted_version
 from kechuang.core.models import Role
 from kechuang.core.permissions import get_object_for_user, role_required
 from kechuang.core.workflow import InvalidTransition, TransitionNotAllowed
@@ -112,9 +112,14 @@ def policy_edit(request, pk: int):
     policy = get_object_for_user(Policy, request.user, pk, "change")
     form = PolicyForm(request.POST or None, instance=Policy.objects.get(pk=pk))
     if request.method == "POST" and form.is_valid():
-        changes = {f: form.cleaned_data[f] for f in form.changed_data}
+        changes = {f: form.cleaned_data[f] for f in form.changed_data if f != "row_version"}
         try:
-            services.save_policy(policy, changes, acting_user=request.user)
+            services.save_policy(
+                policy,
+                changes,
+                acting_user=request.user,
+                expected_version=submitted_version(form),
+            )
         except ValidationError as exc:
             form_error(form, exc)
         else:
@@ -157,9 +162,11 @@ def item_edit(request, pk: int):
     item = get_object_for_user(PolicyItem, request.user, pk, "change")
     form = PolicyItemForm(request.POST or None, instance=PolicyItem.objects.get(pk=pk))
     if request.method == "POST" and form.is_valid():
-        changes = {f: form.cleaned_data[f] for f in form.changed_data}
+        changes = {f: form.cleaned_data[f] for f in form.changed_data if f != "row_version"}
         try:
-            services.save_item(item, changes, acting_user=request.user)
+            services.save_item(
+                item, changes, acting_user=request.user, expected_version=submitted_version(form)
+            )
         except ValidationError as exc:
             form_error(form, exc)
         else:

@@ -29,6 +29,7 @@ from django.core.exceptions import FieldDoesNotExist
 from django.db import connection
 
 from kechuang.enterprises.models import ANNUAL_METRICS, AnnualReport, Enterprise, Qualification
+from kechuang.enterprises.validity import is_valid_on, valid_on_sql
 from kechuang.rules.engine.ir import resolve_date_spec
 from kechuang.rules.engine.types import NUMERIC_TYPES
 from kechuang.rules.models import Variable
@@ -237,13 +238,12 @@ def _load_qualifications(columns, qual_reqs, ids, quals, enterprise_ids) -> None
             i = index.get(int(ent))
             if i is None:
                 continue
+            issued = _as_date(issued)
+            expires = None if expires is None else _as_date(expires)
+            revoked = None if revoked is None else _as_date(revoked)
             for key in keys:
-                day = qual_reqs[key][1]
-                if (
-                    resolved[key] == type_id
-                    and _as_date(issued) <= day
-                    and (expires is None or _as_date(expires) >= day)
-                    and (revoked is None or _as_date(revoked) > day)
+                if resolved[key] == type_id and is_valid_on(
+                    issued, expires, revoked, qual_reqs[key][1]
                 ):
                     columns[key][i] = 1
         return
@@ -251,13 +251,9 @@ def _load_qualifications(columns, qual_reqs, ids, quals, enterprise_ids) -> None
     # (type, issued_on, expires_on, revoked_on, enterprise).
     parts, params = [], []
     for i, key in enumerate(keys):
-        day = qual_reqs[key][1]
-        parts.append(
-            f"SELECT {i}, enterprise_id FROM {q} WHERE type_id = %s AND issued_on <= %s "  # noqa: S608
-            "AND (expires_on IS NULL OR expires_on >= %s) "
-            "AND (revoked_on IS NULL OR revoked_on > %s)"
-        )
-        params += [resolved[key], day, day, day]
+        valid_sql, valid_params = valid_on_sql(qual_reqs[key][1])
+        parts.append(f"SELECT {i}, enterprise_id FROM {q} WHERE type_id = %s AND {valid_sql}")  # noqa: S608
+        params += [resolved[key], *valid_params]
     rows = _fetch(" UNION ALL ".join(parts), params)
     if not rows:
         return

@@ -224,6 +224,15 @@ def fetch_ids(
     return found
 
 
+def _version_bump(model: type[models.Model], alias: str) -> str:
+    """SQL `, row_version = row_version + 1` for versioned models: an imported update makes
+    a form opened before it stale, like any other update (core.models.Versioned)."""
+    if not any(f.attname == "row_version" for f in model._meta.concrete_fields):
+        return ""
+    col = connection.ops.quote_name("row_version")
+    return f", {col} = {alias}{col} + 1"
+
+
 def update_rows(
     model: type[models.Model], attnames: Sequence[str], rows: Sequence[Sequence[Any]]
 ) -> int:
@@ -236,7 +245,7 @@ def update_rows(
     qn = connection.ops.quote_name
     if _is_pg():
         return _pg_update(model, fields, rows, preps)
-    assignments = ", ".join(f"{qn(f.column)} = %s" for f in fields)
+    assignments = ", ".join(f"{qn(f.column)} = %s" for f in fields) + _version_bump(model, "")
     sql = f"UPDATE {table} SET {assignments} WHERE {qn(model._meta.pk.column)} = %s"
     with connection.cursor() as cursor:
         batch: list[tuple[Any, ...]] = []
@@ -402,6 +411,7 @@ def _pg_update(model, fields, rows, preps) -> int:
         temp, columns = _temp_table(cursor, model, fields, with_id=True)
         _copy(cursor, temp, columns, rows, preps)
         sets = ", ".join(f"{qn(f.column)} = t.{qn(f.column)}" for f in fields)
+        sets += _version_bump(model, "m.")
         cursor.execute(
             f"UPDATE {qn(model._meta.db_table)} AS m SET {sets} FROM {temp} AS t WHERE m.{pk} = t.{pk}"
         )

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from kechuang.core.export import xlsx_response
+from kechuang.core.forms import submitted_version
 from kechuang.core.models import Role
 from kechuang.core.permissions import get_object_for_user, open_to_any_user, role_required
 from kechuang.core.workflow import TransitionNotAllowed
@@ -61,7 +62,12 @@ def qualification_edit(request, pk: int, qualification_pk: int | None = None):
         if qualification is None:
             services.add_qualification(enterprise, data, acting_user=request.user)
         else:
-            services.update_qualification(qualification, data, acting_user=request.user)
+            services.update_qualification(
+                qualification,
+                data,
+                acting_user=request.user,
+                expected_version=submitted_version(form),
+            )
 
     return submit_record_form(
         request,
@@ -90,7 +96,16 @@ def report_edit(request, pk: int):
         request,
         form,
         lambda: services.save_annual_report(
-            enterprise, form.cleaned_data["year"], form.metrics(), acting_user=request.user
+            enterprise,
+            form.cleaned_data["year"],
+            form.metrics(),
+            acting_user=request.user,
+            # The version is the opened year's; saving under another year is another report.
+            expected_version=(
+                submitted_version(form)
+                if instance and instance.year == form.cleaned_data["year"]
+                else None
+            ),
         ),
         success=_("Saved."),
         done=enterprise.get_absolute_url(),
@@ -143,7 +158,12 @@ def issue_edit(request, issue_pk: int):
     return submit_record_form(
         request,
         form,
-        lambda: services.update_issue(issue, form.cleaned_data, acting_user=request.user),
+        lambda: services.update_issue(
+            issue,
+            {k: v for k, v in form.cleaned_data.items() if k != "row_version"},
+            acting_user=request.user,
+            expected_version=submitted_version(form),
+        ),
         success=_("Saved."),
         done=safe_next(request, reverse("enterprises:issues")),
         context={"enterprise": issue.enterprise, "title": _("Follow-up"), "issue": issue},

@@ -15,7 +15,7 @@ from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 
 from kechuang.core.export import xlsx_response
-from kechuang.core.forms import form_error
+from kechuang.core.forms import form_error, submitted_version
 from kechuang.core.models import Role
 from kechuang.core.permissions import get_object_for_user, open_to_any_user, role_required
 from kechuang.enterprises import services
@@ -254,12 +254,17 @@ def enterprise_edit(request, pk: int | None = None):
     form_instance = Enterprise.objects.get(pk=enterprise.pk) if enterprise else None
     form = EnterpriseForm(request.POST or None, instance=form_instance, user=request.user)
     if request.method == "POST" and form.is_valid():
-        data = {f: form.cleaned_data[f] for f in form.cleaned_data}
+        data = {f: form.cleaned_data[f] for f in form.cleaned_data if f != "row_version"}
         try:
             if enterprise is None:
                 enterprise = services.create_enterprise(data, acting_user=request.user)
             else:
-                services.update_enterprise(enterprise, data, acting_user=request.user)
+                services.update_enterprise(
+                    enterprise,
+                    data,
+                    acting_user=request.user,
+                    expected_version=submitted_version(form),
+                )
         except ValidationError as exc:
             form_error(form, exc)
         else:
