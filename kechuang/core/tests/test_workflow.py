@@ -195,6 +195,22 @@ def test_transition_decides_on_the_stored_state_not_a_stale_copy(task, unit_user
     assert AuditEntry.objects.for_object(task).count() == 1
 
 
+def test_a_step_bumps_the_row_version_and_refuses_a_stale_one(task, unit_user):
+    from kechuang.core.exceptions import ConflictError
+
+    seen = task.row_version
+    TASK.transition(task, "complete", acting_user=unit_user, expected_version=seen)
+    task.refresh_from_db()
+    assert (task.status, task.row_version) == (S.DONE, seen + 1)
+    # An edit form opened before the step carries the old version: refused, nothing written.
+    commission = SimpleNamespace(pk=None)  # never reached: the version check comes first
+    with pytest.raises(ConflictError):
+        TASK.transition(task, "reopen", acting_user=commission, expected_version=seen)
+    task.refresh_from_db()
+    assert task.status == S.DONE
+    assert AuditEntry.objects.for_object(task).count() == 1
+
+
 def test_notifications_are_written_only_after_commit(
     db, enterprise_user, town_officer, django_capture_on_commit_callbacks
 ):
