@@ -79,10 +79,17 @@ def diff(before: dict, after: dict) -> dict:
     return {k: [before.get(k), after.get(k)] for k in sorted(keys) if before.get(k) != after.get(k)}
 
 
+def require_actor(actor) -> None:
+    """Every entry names who acted: a person, or a system job's actor (services.system_actor)."""
+    if actor is None or actor.pk is None:
+        raise ValueError("An audit entry needs a saved actor; jobs use core.services.system_actor.")
+
+
 def _entry(obj, action, *, actor, changes=None, event="") -> AuditEntry:
+    require_actor(actor)
     return AuditEntry(
-        actor=actor if actor is not None and actor.pk else None,
-        actor_name=(str(actor) if actor is not None else "system")[:150],
+        actor=actor,
+        actor_name=str(actor)[:150],
         via=_via.get(),
         content_type=ContentType.objects.get_for_model(obj.__class__),
         object_id=str(obj.pk),

@@ -68,6 +68,8 @@ class Role(models.TextChoices):
     INSTITUTION = "institution", _("Institution / carrier operator")
     UNIT = "unit", _("Responsible unit")
     PUBLIC = "public", _("Public")
+    # A named background job (core.services.system_actor); cannot log in.
+    SYSTEM = "system", _("System job")
 
 
 class User(AbstractUser):
@@ -105,8 +107,15 @@ class User(AbstractUser):
         return self.display_name or self.username
 
     @property
+    def is_system(self) -> bool:
+        """A system job's actor (core.services.system_actor): full scope, never logs in."""
+        return self.role == Role.SYSTEM
+
+    @property
     def is_commission(self) -> bool:
-        return self.is_active and (self.is_superuser or self.role == Role.COMMISSION)
+        # System actors act with commission scope; they exist only where code asks
+        # for one by job name, and no backend lets them log in.
+        return self.is_active and (self.is_superuser or self.role in (Role.COMMISSION, Role.SYSTEM))
 
     @property
     def is_station(self) -> bool:

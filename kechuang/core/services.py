@@ -12,13 +12,51 @@ from django.db import transaction
 from kechuang.core import audit
 from kechuang.core.permissions import check_visible
 
+# Every job that writes without a person behind it, and the name its audit entries show.
+# A system actor has commission (full) scope but exists only where code asks for it by
+# one of these names; it has no usable password and no backend lets it log in
+# (core.auth.AccountBackend), so it cannot be used from a browser or the API.
+SYSTEM_JOBS: dict[str, str] = {
+    "rules.evaluate": "系统: 规则批量评估",
+    "rules.library": "系统: 规则库加载",
+    "plans.remind": "系统: 提醒",
+    "policies.expire": "系统: 政策到期",
+    "policies.outbox": "系统: 邮件发送",
+    "demo": "系统: 演示数据",
+    "imports": "系统: 导入任务",
+    "auth": "系统: 登录防护",
+    "backup": "系统: 备份与恢复",
+}
+
+
+def system_actor(job: str):
+    """The User that acts for a named background job, created on first use; audited by name."""
+    from kechuang.core.models import Role, User
+
+    try:
+        display = SYSTEM_JOBS[job]
+    except KeyError:
+        raise ValueError(
+            f"Unknown system job {job!r}; declare it in core.services.SYSTEM_JOBS."
+        ) from None
+    user, created = User.objects.get_or_create(
+        username=f"system:{job}",
+        defaults={"role": Role.SYSTEM, "display_name": display, "is_active": True},
+    )
+    if created:
+        user.set_unusable_password()
+        user.save(update_fields=["password"])
+    elif user.role != Role.SYSTEM:
+        raise PermissionDenied(f"User {user.username!r} exists but is not a system actor.")
+    return user
+
 
 def create_record(obj, *, acting_user, check=True):
     """Validate, save and audit a new record; refuse if it lands outside the user's scope."""
     with transaction.atomic():
         obj.full_clean()
         obj.save()
-        if check and acting_user is not None:
+        if check:
             check_visible(obj, acting_user, "change")
         audit.record_create(obj, actor=acting_user)
     return obj
@@ -27,14 +65,14 @@ def create_record(obj, *, acting_user, check=True):
 def update_record(obj, changes: dict, *, acting_user, check=True):
     """Apply field changes, validate, save and audit the diff (before -> after)."""
     with transaction.atomic():
-        if check and acting_user is not None:
+        if check:
             check_visible(obj, acting_user, "change")
         before = audit.snapshot(obj)
         for field, value in changes.items():
             setattr(obj, field, value)
         obj.full_clean()
         obj.save()
-        if check and acting_user is not None:
+        if check:
             check_visible(obj, acting_user, "change")
         audit.record_update(obj, before, actor=acting_user)
     return obj
@@ -42,7 +80,7 @@ def update_record(obj, changes: dict, *, acting_user, check=True):
 
 def delete_record(obj, *, acting_user, check=True) -> None:
     with transaction.atomic():
-        if check and acting_user is not None:
+        if check:
             check_visible(obj, acting_user, "delete")
         before = audit.snapshot(obj)
         audit.record_delete(obj, before, actor=acting_user)
@@ -53,8 +91,10 @@ def rotate_api_token(user, *, acting_user) -> str:
     """Issue a new API token for `user`; the old one stops working at once. Audited."""
     from rest_framework.authtoken.models import Token
 
-    if acting_user is not None and acting_user != user and not acting_user.is_superuser:
+    if acting_user is None or (acting_user != user and not acting_user.is_superuser):
         raise PermissionDenied("Only the user or an administrator can rotate a token.")
+    if user.is_system:
+        raise PermissionDenied("System actors have no API token.")
     with transaction.atomic():
         Token.objects.filter(user=user).delete()
         token = Token.objects.create(user=user)
@@ -62,11 +102,14 @@ def rotate_api_token(user, *, acting_user) -> str:
     return token.key
 
 
-def mark_notifications_read(user) -> int:
+def mark_notifications_read(user, *, acting_user) -> int:
     """Mark all of `user`'s unread notifications read; returns how many changed."""
     from django.utils import timezone
 
     from kechuang.core.models import Notification
+
+    if acting_user is None or acting_user != user:
+        raise PermissionDenied("Only the recipient can mark notifications read.")
 
     return Notification.objects.filter(recipient=user, read_at__isnull=True).update(
         read_at=timezone.now()

@@ -123,5 +123,5 @@ def notifications(request):
 @open_to_any_user
 @require_POST
 def notifications_mark_read(request):
-    services.mark_notifications_read(request.user)
+    services.mark_notifications_read(request.user, acting_user=request.user)
     return redirect("core:notifications")
