@@ -132,8 +132,15 @@ def record_event(obj, event: str, payload: dict | None = None, *, actor) -> Audi
 
 
 def bulk_record(entries: Iterable[AuditEntry], batch_size: int = 2000) -> int:
-    """Write many prepared entries at once (imports, bulk recomputation)."""
-    created = AuditEntry.objects.bulk_create(list(entries), batch_size=batch_size)
+    """Write many prepared entries at once (imports, bulk recomputation), chained in one pass."""
+    from django.db import transaction
+
+    from kechuang.core import auditchain
+
+    entries = list(entries)
+    with transaction.atomic():
+        auditchain.link(entries)
+        created = AuditEntry.objects.bulk_create(entries, batch_size=batch_size)
     return len(created)
 
 

@@ -227,6 +227,10 @@ class AuditEntry(models.Model):
     action = models.CharField(_("action"), max_length=16, choices=AuditAction.choices)
     event = models.CharField(_("event"), max_length=64, blank=True)
     changes = models.JSONField(_("changes"), default=dict, blank=True)
+    # Hash chain (core.auditchain): position, the previous entry's hash, this entry's hash.
+    seq = models.BigIntegerField(null=True, unique=True, editable=False)
+    prev_hash = models.CharField(max_length=64, blank=True, editable=False)
+    entry_hash = models.CharField(max_length=64, blank=True, editable=False)
 
     objects = AuditQuerySet.as_manager()
 
@@ -242,10 +246,32 @@ class AuditEntry(models.Model):
     def save(self, *args, **kwargs):
         if self.pk is not None:
             raise PermissionDenied("Audit entries cannot be changed.")
-        super().save(*args, **kwargs)
+        from django.db import transaction
+
+        from kechuang.core import auditchain
+
+        with transaction.atomic():
+            auditchain.link([self])
+            super().save(*args, **kwargs)
 
     def delete(self, *args, **kwargs):
         raise PermissionDenied("Audit entries cannot be deleted.")
+
+
+class AuditChainHead(models.Model):
+    """The one row that ends the audit hash chain: last position, its hash, entry count.
+
+    Writers lock it while they append, so the chain never forks; verification compares
+    it with the entries, so a deleted last entry is found (core.auditchain).
+    """
+
+    seq = models.BigIntegerField(default=0)
+    entry_hash = models.CharField(max_length=64, default="0" * 64)
+    count = models.BigIntegerField(default=0)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"audit chain at {self.seq} ({self.entry_hash[:12]}…)"
 
 
 # ---------------------------------------------------------------------------

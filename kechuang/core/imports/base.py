@@ -27,7 +27,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from kechuang.core import audit
+from kechuang.core import audit, auditchain
 from kechuang.core.imports import writers
 from kechuang.core.imports.fields import ImportField
 from kechuang.core.imports.fields import message_of as message_of
@@ -443,6 +443,10 @@ class Importer:
                  AuditAction.UPDATE, event, changed_diff(r.before, r.record, audited))
                 for r in updated
             ]  # fmt: skip
+            # Chained in one pass, in the same order as written (core.auditchain).
+            links = auditchain.link_values(entries)
+            entries = [row + link for row, link in zip(entries, links, strict=True)]
+            names += ["seq", "prev_hash", "entry_hash"]
             writers.insert_rows(AuditEntry, names, entries)
             written += len(entries)
         return written
