@@ -131,6 +131,26 @@ def record_event(obj, event: str, payload: dict | None = None, *, actor) -> Audi
     return entry
 
 
+def record_login_event(user, username: str, event: str, payload: dict, *, actor) -> AuditEntry:
+    """A login-related event about an account that may not exist (the name that was tried)."""
+    from kechuang.core.models import User
+
+    require_actor(actor)
+    entry = AuditEntry(
+        actor=actor,
+        actor_name=str(actor)[:150],
+        via=_via.get(),
+        content_type=ContentType.objects.get_for_model(User),
+        object_id=str(user.pk) if user is not None else "",
+        object_repr=(username or "-")[:255],
+        action=AuditAction.EVENT,
+        event=event,
+        changes=_jsonable(payload),
+    )
+    entry.save()
+    return entry
+
+
 def bulk_record(entries: Iterable[AuditEntry], batch_size: int = 2000) -> int:
     """Write many prepared entries at once (imports, bulk recomputation), chained in one pass."""
     from django.db import transaction
@@ -138,7 +158,7 @@ def bulk_record(entries: Iterable[AuditEntry], batch_size: int = 2000) -> int:
     from kechuang.core import auditchain
 
     entries = list(entries)
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         auditchain.link(entries)
         created = AuditEntry.objects.bulk_create(entries, batch_size=batch_size)
     return len(created)

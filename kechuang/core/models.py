@@ -96,6 +96,8 @@ class User(AbstractUser):
         related_name="users",
         help_text=_("Enterprise users see and act for this enterprise only."),
     )
+    # Set by an administrator's password reset: the one-time password must be replaced.
+    must_change_password = models.BooleanField(_("must change password"), default=False)
 
     objects = UserManager()
 
@@ -250,7 +252,8 @@ class AuditEntry(models.Model):
 
         from kechuang.core import auditchain
 
-        with transaction.atomic():
+        # No savepoint: a failed audit write must fail the whole business transaction.
+        with transaction.atomic(savepoint=False):
             auditchain.link([self])
             super().save(*args, **kwargs)
 

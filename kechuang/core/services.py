@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 
 from kechuang.core import audit
+from kechuang.core.models import Role
 from kechuang.core.permissions import check_visible
 
 # Every job that writes without a person behind it, and the name its audit entries show.
@@ -31,7 +32,7 @@ SYSTEM_JOBS: dict[str, str] = {
 
 def system_actor(job: str):
     """The User that acts for a named background job, created on first use; audited by name."""
-    from kechuang.core.models import Role, User
+    from kechuang.core.models import User
 
     try:
         display = SYSTEM_JOBS[job]
@@ -100,6 +101,50 @@ def rotate_api_token(user, *, acting_user) -> str:
         token = Token.objects.create(user=user)
         audit.record_event(user, "api_token_rotated", actor=acting_user)
     return token.key
+
+
+def may_reset_password(user, *, acting_user) -> bool:
+    """Superusers reset anyone's password; commission staff those of non-staff accounts."""
+    if acting_user is None or user.is_system or acting_user.is_system or acting_user == user:
+        return False
+    if acting_user.is_active and acting_user.is_superuser:
+        return True
+    return (
+        acting_user.is_commission
+        and not user.is_superuser
+        and user.role not in (Role.COMMISSION, Role.SYSTEM)
+    )
+
+
+def reset_password(user, *, acting_user) -> str:
+    """Give `user` a random one-time password (returned once, never stored in clear); audited.
+
+    The user must choose a new one at the next login; existing sessions end because the
+    password hash changes.
+    """
+    import secrets
+
+    if not may_reset_password(user, acting_user=acting_user):
+        raise PermissionDenied("You may not reset this user's password.")
+    alphabet = "abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+    password = "".join(secrets.choice(alphabet) for _ in range(14))
+    with transaction.atomic():
+        user.set_password(password)
+        user.must_change_password = True
+        user.save(update_fields=["password", "must_change_password"])
+        audit.record_event(user, "password_reset", {"by": str(acting_user)}, actor=acting_user)
+    return password
+
+
+def change_own_password(user, raw_password: str, *, acting_user) -> None:
+    """A user sets their own new password (already validated by the form); audited."""
+    if acting_user is None or acting_user != user or user.is_system:
+        raise PermissionDenied("Users change only their own password.")
+    with transaction.atomic():
+        user.set_password(raw_password)
+        user.must_change_password = False
+        user.save(update_fields=["password", "must_change_password"])
+        audit.record_event(user, "password_changed", actor=acting_user)
 
 
 def mark_notifications_read(user, *, acting_user) -> int:
