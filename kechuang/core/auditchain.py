@@ -38,10 +38,10 @@ HASHED = (
 )
 
 
-def _ct_label(ct_id: int, cache: dict[int, str]) -> str:
+def _ct_label(ct_id: int, cache: dict[int, str], using: str = "default") -> str:
     label = cache.get(ct_id)
     if label is None:
-        ct = ContentType.objects.get_for_id(ct_id)
+        ct = ContentType.objects.db_manager(using).get_for_id(ct_id)
         label = cache[ct_id] = f"{ct.app_label}.{ct.model}"
     return label
 
@@ -153,9 +153,11 @@ class Verification:
         return self.problems[0] if self.problems else None
 
 
-def _rows(batch: int = 5000) -> Iterator[tuple]:
-    qs = AuditEntry.objects.order_by("seq", "id").values_list(
-        "id", "seq", "prev_hash", "entry_hash", *HASHED
+def _rows(using: str, batch: int = 5000) -> Iterator[tuple]:
+    qs = (
+        AuditEntry.objects.using(using)
+        .order_by("seq", "id")
+        .values_list("id", "seq", "prev_hash", "entry_hash", *HASHED)
     )
     # Plain keyset pages (not a server-side cursor), the same on every backend.
     last = None
@@ -168,11 +170,13 @@ def _rows(batch: int = 5000) -> Iterator[tuple]:
         last = chunk[-1][1]
 
 
-def verify(limit: int = 20) -> Verification:
+def verify(limit: int = 20, using: str = "default") -> Verification:
     """Re-compute the chain in position order; report changed, deleted and inserted entries."""
     result = Verification()
     unchained = list(
-        AuditEntry.objects.filter(seq__isnull=True).values_list("id", flat=True)[:limit]
+        AuditEntry.objects.using(using)
+        .filter(seq__isnull=True)
+        .values_list("id", flat=True)[:limit]
     )
     for entry_id in unchained:
         result.problems.append(
@@ -180,9 +184,10 @@ def verify(limit: int = 20) -> Verification:
                 entry_id, None, "inserted", f"entry #{entry_id} is not in the chain (no position)"
             )
         )
-    cache: dict[int, str] = {}
+    # Content-type labels of the database being verified (ids may differ from this one's).
+    cache = {ct.pk: f"{ct.app_label}.{ct.model}" for ct in ContentType.objects.using(using).all()}
     expected_seq, prev = 1, GENESIS
-    for entry_id, seq, prev_hash, entry_hash, *values in _rows():
+    for entry_id, seq, prev_hash, entry_hash, *values in _rows(using):
         result.checked += 1
         if seq != expected_seq:
             first, last = expected_seq, seq - 1
@@ -209,7 +214,7 @@ def verify(limit: int = 20) -> Verification:
             break
     result.head_seq, result.head_hash = expected_seq - 1, prev
     if len(result.problems) < limit:
-        head = AuditChainHead.objects.filter(pk=1).first()
+        head = AuditChainHead.objects.using(using).filter(pk=1).first()
         head_seq, head_hash, head_count = (
             (head.seq, head.entry_hash, head.count) if head else (0, GENESIS, 0)
         )
