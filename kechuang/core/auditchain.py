@@ -46,12 +46,25 @@ def _ct_label(ct_id: int, cache: dict[int, str], using: str = "default") -> str:
     return label
 
 
+# One encoder for every entry (json.dumps with options builds a new one per call).
+_ENCODER = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+# Bulk writes stamp every entry with the same time; the pair is swapped whole (threads).
+_last_at: tuple = (None, "")
+
+
 def _at(value) -> str:
+    global _last_at
+    cached = _last_at
+    if value is cached[0]:
+        return cached[1]
+    original = value
     if isinstance(value, str):  # SQLite raw rows
         value = dt.datetime.fromisoformat(value)
     if timezone.is_naive(value):
         value = timezone.make_aware(value, dt.UTC)
-    return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    text = value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    _last_at = (original, text)
+    return text
 
 
 def _changes(value):
@@ -75,8 +88,7 @@ def digest(seq: int, prev_hash: str, values: Sequence, cache: dict[int, str]) ->
         event,
         _changes(changes),
     ]
-    text = json.dumps(doc, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(text.encode()).hexdigest()
+    return hashlib.sha256(_ENCODER.encode(doc).encode()).hexdigest()
 
 
 def _lock_head() -> tuple[int, str]:
