@@ -18,11 +18,13 @@ from kechuang.enterprises import services
 from kechuang.enterprises.models import Enterprise
 from kechuang.enterprises.tests.factories import make_uscc
 
-pytestmark = pytest.mark.django_db(transaction=True)  # pg_dump reads committed data only
+# pg_dump reads committed data only; serialized_rollback leaves the database as the browser
+# tests (also transactional) expect it: flushed without re-created content types.
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 
 @pytest.fixture
-def fresh_database(transactional_db, tmp_path):
+def fresh_database(tmp_path):
     """A second, empty database of the same engine, reachable as the alias "restored"."""
     default = connections["default"]
     settings_dict = dict(default.settings_dict)
