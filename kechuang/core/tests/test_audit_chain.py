@@ -184,3 +184,35 @@ def test_import_creates_and_updates_are_chained(officer, town, settings, tmp_pat
     result = auditchain.verify()
     assert result.ok, result.problems
     assert result.checked == AuditEntry.objects.count()
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_parallel_writers_do_not_fork_the_chain(officer, enterprise):
+    """Writers in parallel transactions queue on the head; the chain stays one line."""
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite serialises writers itself; the race needs PostgreSQL")
+    import threading
+
+    from django.db import connections, transaction
+
+    errors = []
+
+    def writer(n):
+        try:
+            for i in range(10):
+                with transaction.atomic():
+                    audit.record_event(enterprise, f"parallel-{n}-{i}", actor=officer)
+        except Exception as exc:  # noqa: BLE001 - reported by the assertion below
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    result = auditchain.verify()
+    assert result.ok, result.problems
+    assert result.checked == AuditEntry.objects.count() == 40
