@@ -28,6 +28,7 @@ django.setup()
 from django.db import connection  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
+from kechuang.core.services import system_actor  # noqa: E402
 from kechuang.enterprises.models import Enterprise  # noqa: E402
 from kechuang.rules import compiling, evaluation, services  # noqa: E402
 from kechuang.rules.models import Rule  # noqa: E402
@@ -51,7 +52,7 @@ def ensure_rules(n: int) -> None:
             continue
         t = TEMPLATES[i % len(TEMPLATES)]
         services.create_rule(
-            acting_user=None, code=code, name=f"基准规则 {i}",
+            acting_user=system_actor("rules.library"), code=code, name=f"基准规则 {i}",
             expression=t.format(a=1 + i % 3, p=2 + i % 5, q=1 + i % 6, m=1 + i % 9),
             amount_formula="min(rd_expense * 10%, 50万)" if i % 2 else "",
             effective_from=dt.date(2020, 1, 1), publish=True,
@@ -66,7 +67,7 @@ def main() -> None:
     parser.add_argument("--changed", type=int, default=1000)
     args = parser.parse_args()
     compiling.clear_caches()
-    services.load_library(acting_user=None)
+    services.load_library(acting_user=system_actor("rules.library"))
     ensure_rules(args.rules)
     n_ent = Enterprise.objects.count()
     versions = evaluation.versions_in_force(timezone.localdate())
@@ -74,14 +75,19 @@ def main() -> None:
           f"db={connection.vendor}, date={dt.date.today()}")  # fmt: skip
     print(f"{len(versions)} rules × {n_ent} enterprises")
     for run in range(args.repeat):
-        report(f"full run {run + 1}", evaluation.run_snapshot, notify=False)
+        report(
+            f"full run {run + 1}",
+            evaluation.run_snapshot,
+            acting_user=system_actor("rules.evaluate"),
+            notify=False,
+        )
     for run in range(args.repeat):
         ids = list(Enterprise.objects.order_by("?").values_list("id", flat=True)[: args.changed])
         Enterprise.objects.filter(id__in=ids).update(data_changed_at=timezone.now())
         time.sleep(0.01)
         snap = report(
             f"incremental run {run + 1} ({args.changed:,} changed)",
-            evaluation.run_snapshot, incremental=True, notify=False,
+            evaluation.run_snapshot, acting_user=system_actor("rules.evaluate"), incremental=True, notify=False,
         )  # fmt: skip
         assert snap.incremental and snap.evaluated_count == args.changed, snap.evaluated_count
     evaluation.prune_snapshots(2)

@@ -6,10 +6,10 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
 from django.views.i18n import JavaScriptCatalog, set_language
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from kechuang.api_urls import router
-from kechuang.core.views import LoginView
+from kechuang.core.views import LoginView, PasswordChangeView
 
 public = login_not_required
 
@@ -17,6 +17,7 @@ urlpatterns = [
     path("", include("kechuang.dashboard.urls")),
     path("accounts/login/", LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/password/", PasswordChangeView.as_view(), name="password_change"),
     path("i18n/setlang/", public(set_language), name="set_language"),
     path("jsi18n/", public(JavaScriptCatalog.as_view()), name="javascript-catalog"),
     path("core/", include("kechuang.core.urls")),
@@ -29,7 +30,8 @@ urlpatterns = [
     path("api/schema", public(SpectacularAPIView.as_view()), name="api-schema"),
     path(
         "api/docs",
-        public(SpectacularSwaggerView.as_view(url_name="api-schema")),
+        # The split view serves its start-up script from a URL: no inline script (CSP).
+        public(SpectacularSwaggerSplitView.as_view(url_name="api-schema")),
         name="api-docs",
     ),
     path("admin/", admin.site.urls),

@@ -79,10 +79,17 @@ def diff(before: dict, after: dict) -> dict:
     return {k: [before.get(k), after.get(k)] for k in sorted(keys) if before.get(k) != after.get(k)}
 
 
+def require_actor(actor) -> None:
+    """Every entry names who acted: a person, or a system job's actor (services.system_actor)."""
+    if actor is None or actor.pk is None:
+        raise ValueError("An audit entry needs a saved actor; jobs use core.services.system_actor.")
+
+
 def _entry(obj, action, *, actor, changes=None, event="") -> AuditEntry:
+    require_actor(actor)
     return AuditEntry(
-        actor=actor if actor is not None and actor.pk else None,
-        actor_name=(str(actor) if actor is not None else "system")[:150],
+        actor=actor,
+        actor_name=str(actor)[:150],
         via=_via.get(),
         content_type=ContentType.objects.get_for_model(obj.__class__),
         object_id=str(obj.pk),
@@ -124,9 +131,36 @@ def record_event(obj, event: str, payload: dict | None = None, *, actor) -> Audi
     return entry
 
 
+def record_login_event(user, username: str, event: str, payload: dict, *, actor) -> AuditEntry:
+    """A login-related event about an account that may not exist (the name that was tried)."""
+    from kechuang.core.models import User
+
+    require_actor(actor)
+    entry = AuditEntry(
+        actor=actor,
+        actor_name=str(actor)[:150],
+        via=_via.get(),
+        content_type=ContentType.objects.get_for_model(User),
+        object_id=str(user.pk) if user is not None else "",
+        object_repr=(username or "-")[:255],
+        action=AuditAction.EVENT,
+        event=event,
+        changes=_jsonable(payload),
+    )
+    entry.save()
+    return entry
+
+
 def bulk_record(entries: Iterable[AuditEntry], batch_size: int = 2000) -> int:
-    """Write many prepared entries at once (imports, bulk recomputation)."""
-    created = AuditEntry.objects.bulk_create(list(entries), batch_size=batch_size)
+    """Write many prepared entries at once (imports, bulk recomputation), chained in one pass."""
+    from django.db import transaction
+
+    from kechuang.core import auditchain
+
+    entries = list(entries)
+    with transaction.atomic(savepoint=False):
+        auditchain.link(entries)
+        created = AuditEntry.objects.bulk_create(entries, batch_size=batch_size)
     return len(created)
 
 

@@ -68,6 +68,8 @@ class Role(models.TextChoices):
     INSTITUTION = "institution", _("Institution / carrier operator")
     UNIT = "unit", _("Responsible unit")
     PUBLIC = "public", _("Public")
+    # A named background job (core.services.system_actor); cannot log in.
+    SYSTEM = "system", _("System job")
 
 
 class User(AbstractUser):
@@ -94,6 +96,8 @@ class User(AbstractUser):
         related_name="users",
         help_text=_("Enterprise users see and act for this enterprise only."),
     )
+    # Set by an administrator's password reset: the one-time password must be replaced.
+    must_change_password = models.BooleanField(_("must change password"), default=False)
 
     objects = UserManager()
 
@@ -105,8 +109,15 @@ class User(AbstractUser):
         return self.display_name or self.username
 
     @property
+    def is_system(self) -> bool:
+        """A system job's actor (core.services.system_actor): full scope, never logs in."""
+        return self.role == Role.SYSTEM
+
+    @property
     def is_commission(self) -> bool:
-        return self.is_active and (self.is_superuser or self.role == Role.COMMISSION)
+        # System actors act with commission scope; they exist only where code asks
+        # for one by job name, and no backend lets them log in.
+        return self.is_active and (self.is_superuser or self.role in (Role.COMMISSION, Role.SYSTEM))
 
     @property
     def is_station(self) -> bool:
@@ -229,6 +240,10 @@ class AuditEntry(models.Model):
     action = models.CharField(_("action"), max_length=16, choices=AuditAction.choices)
     event = models.CharField(_("event"), max_length=64, blank=True)
     changes = models.JSONField(_("changes"), default=dict, blank=True)
+    # Hash chain (core.auditchain): position, the previous entry's hash, this entry's hash.
+    seq = models.BigIntegerField(null=True, unique=True, editable=False)
+    prev_hash = models.CharField(max_length=64, blank=True, editable=False)
+    entry_hash = models.CharField(max_length=64, blank=True, editable=False)
 
     objects = AuditQuerySet.as_manager()
 
@@ -244,10 +259,33 @@ class AuditEntry(models.Model):
     def save(self, *args, **kwargs):
         if self.pk is not None:
             raise PermissionDenied("Audit entries cannot be changed.")
-        super().save(*args, **kwargs)
+        from django.db import transaction
+
+        from kechuang.core import auditchain
+
+        # No savepoint: a failed audit write must fail the whole business transaction.
+        with transaction.atomic(savepoint=False):
+            auditchain.link([self])
+            super().save(*args, **kwargs)
 
     def delete(self, *args, **kwargs):
         raise PermissionDenied("Audit entries cannot be deleted.")
+
+
+class AuditChainHead(models.Model):
+    """The one row that ends the audit hash chain: last position, its hash, entry count.
+
+    Writers lock it while they append, so the chain never forks; verification compares
+    it with the entries, so a deleted last entry is found (core.auditchain).
+    """
+
+    seq = models.BigIntegerField(default=0)
+    entry_hash = models.CharField(max_length=64, default="0" * 64)
+    count = models.BigIntegerField(default=0)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"audit chain at {self.seq} ({self.entry_hash[:12]}…)"
 
 
 # ---------------------------------------------------------------------------

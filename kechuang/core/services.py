@@ -12,7 +12,46 @@ from django.utils.translation import gettext as _
 
 from kechuang.core import audit
 from kechuang.core.exceptions import ConflictError
+from kechuang.core.models import Role
 from kechuang.core.permissions import check_visible
+
+# Every job that writes without a person behind it, and the name its audit entries show.
+# A system actor has commission (full) scope but exists only where code asks for it by
+# one of these names; it has no usable password and no backend lets it log in
+# (core.auth.AccountBackend), so it cannot be used from a browser or the API.
+SYSTEM_JOBS: dict[str, str] = {
+    "rules.evaluate": "系统: 规则批量评估",
+    "rules.library": "系统: 规则库加载",
+    "plans.remind": "系统: 提醒",
+    "policies.expire": "系统: 政策到期",
+    "policies.outbox": "系统: 邮件发送",
+    "demo": "系统: 演示数据",
+    "imports": "系统: 导入任务",
+    "auth": "系统: 登录防护",
+    "backup": "系统: 备份与恢复",
+}
+
+
+def system_actor(job: str):
+    """The User that acts for a named background job, created on first use; audited by name."""
+    from kechuang.core.models import User
+
+    try:
+        display = SYSTEM_JOBS[job]
+    except KeyError:
+        raise ValueError(
+            f"Unknown system job {job!r}; declare it in core.services.SYSTEM_JOBS."
+        ) from None
+    user, created = User.objects.get_or_create(
+        username=f"system:{job}",
+        defaults={"role": Role.SYSTEM, "display_name": display, "is_active": True},
+    )
+    if created:
+        user.set_unusable_password()
+        user.save(update_fields=["password"])
+    elif user.role != Role.SYSTEM:
+        raise PermissionDenied(f"User {user.username!r} exists but is not a system actor.")
+    return user
 
 
 def create_record(obj, *, acting_user, check=True):
@@ -20,7 +59,7 @@ def create_record(obj, *, acting_user, check=True):
     with transaction.atomic():
         obj.full_clean()
         obj.save()
-        if check and acting_user is not None:
+        if check:
             check_visible(obj, acting_user, "change")
         audit.record_create(obj, actor=acting_user)
     return obj
@@ -42,7 +81,7 @@ def update_record(obj, changes: dict, *, acting_user, check=True, expected_versi
             raise ConflictError(
                 _("This record was deleted by someone else; your changes were not saved.")
             ) from None
-        if check and acting_user is not None:
+        if check:
             check_visible(obj, acting_user, "change")
         versioned = hasattr(obj, "row_version")
         if versioned and expected_version is not None and expected_version != obj.row_version:
@@ -61,7 +100,7 @@ def update_record(obj, changes: dict, *, acting_user, check=True, expected_versi
             obj.row_version += 1
             changed.append("row_version")
         obj.save(update_fields=set(changed))
-        if check and acting_user is not None:
+        if check:
             check_visible(obj, acting_user, "change")
         audit.record_update(obj, before, actor=acting_user)
     return obj
@@ -69,7 +108,7 @@ def update_record(obj, changes: dict, *, acting_user, check=True, expected_versi
 
 def delete_record(obj, *, acting_user, check=True) -> None:
     with transaction.atomic():
-        if check and acting_user is not None:
+        if check:
             check_visible(obj, acting_user, "delete")
         before = audit.snapshot(obj)
         audit.record_delete(obj, before, actor=acting_user)
@@ -80,8 +119,10 @@ def rotate_api_token(user, *, acting_user) -> str:
     """Issue a new API token for `user`; the old one stops working at once. Audited."""
     from rest_framework.authtoken.models import Token
 
-    if acting_user is not None and acting_user != user and not acting_user.is_superuser:
+    if acting_user is None or (acting_user != user and not acting_user.is_superuser):
         raise PermissionDenied("Only the user or an administrator can rotate a token.")
+    if user.is_system:
+        raise PermissionDenied("System actors have no API token.")
     with transaction.atomic():
         Token.objects.filter(user=user).delete()
         token = Token.objects.create(user=user)
@@ -89,11 +130,58 @@ def rotate_api_token(user, *, acting_user) -> str:
     return token.key
 
 
-def mark_notifications_read(user) -> int:
+def may_reset_password(user, *, acting_user) -> bool:
+    """Superusers reset anyone's password; commission staff those of non-staff accounts."""
+    if acting_user is None or user.is_system or acting_user.is_system or acting_user == user:
+        return False
+    if acting_user.is_active and acting_user.is_superuser:
+        return True
+    return (
+        acting_user.is_commission
+        and not user.is_superuser
+        and user.role not in (Role.COMMISSION, Role.SYSTEM)
+    )
+
+
+def reset_password(user, *, acting_user) -> str:
+    """Give `user` a random one-time password (returned once, never stored in clear); audited.
+
+    The user must choose a new one at the next login; existing sessions end because the
+    password hash changes.
+    """
+    import secrets
+
+    if not may_reset_password(user, acting_user=acting_user):
+        raise PermissionDenied("You may not reset this user's password.")
+    alphabet = "abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+    password = "".join(secrets.choice(alphabet) for _ in range(14))
+    with transaction.atomic():
+        user.set_password(password)
+        user.must_change_password = True
+        user.save(update_fields=["password", "must_change_password"])
+        audit.record_event(user, "password_reset", {"by": str(acting_user)}, actor=acting_user)
+    return password
+
+
+def change_own_password(user, raw_password: str, *, acting_user) -> None:
+    """A user sets their own new password (already validated by the form); audited."""
+    if acting_user is None or acting_user != user or user.is_system:
+        raise PermissionDenied("Users change only their own password.")
+    with transaction.atomic():
+        user.set_password(raw_password)
+        user.must_change_password = False
+        user.save(update_fields=["password", "must_change_password"])
+        audit.record_event(user, "password_changed", actor=acting_user)
+
+
+def mark_notifications_read(user, *, acting_user) -> int:
     """Mark all of `user`'s unread notifications read; returns how many changed."""
     from django.utils import timezone
 
     from kechuang.core.models import Notification
+
+    if acting_user is None or acting_user != user:
+        raise PermissionDenied("Only the recipient can mark notifications read.")
 
     return Notification.objects.filter(recipient=user, read_at__isnull=True).update(
         read_at=timezone.now()

@@ -3,21 +3,25 @@
 from __future__ import annotations
 
 from django.contrib import messages
+from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.contrib.contenttypes.models import ContentType
 from django.core.paginator import Paginator
+from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse_lazy
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 from rest_framework.authtoken.models import Token
 
 from kechuang.core import services
 from kechuang.core.filters import AuditEntryFilterSet
 from kechuang.core.imports.models import ImportedRecords
-from kechuang.core.models import AuditEntry, Notification, Role
+from kechuang.core.models import AuditEntry, Notification, Role, User
 from kechuang.core.permissions import open_to_any_user, role_required
 
 
@@ -28,9 +32,58 @@ class LoginView(auth_views.LoginView):
 
 
 @open_to_any_user
+@never_cache  # shows the API token: no copy in any cache
 def profile(request):
     token = Token.objects.filter(user=request.user).first()
     return render(request, "core/profile.html", {"token": token})
+
+
+@method_decorator(open_to_any_user, name="dispatch")
+@method_decorator(never_cache, name="dispatch")
+class PasswordChangeView(auth_views.PasswordChangeView):
+    """Every user changes their own password here (and must, after an administrator reset)."""
+
+    template_name = "registration/password_change_form.html"
+    success_url = reverse_lazy("core:profile")
+
+    def form_valid(self, form):
+        services.change_own_password(
+            self.request.user, form.cleaned_data["new_password1"], acting_user=self.request.user
+        )
+        update_session_auth_hash(self.request, self.request.user)
+        messages.success(self.request, _("Your password was changed."))
+        return redirect(self.get_success_url())
+
+
+PasswordChangeView.access = "authenticated"
+
+
+@role_required(Role.COMMISSION)
+def user_list(request):
+    """Accounts an officer may manage (password reset); system actors are not listed."""
+    q = (request.GET.get("q") or "").strip()
+    users = User.objects.exclude(role=Role.SYSTEM).order_by("username")
+    if q:
+        users = users.filter(Q(username__icontains=q) | Q(display_name__icontains=q))
+    page = Paginator(users, 50).get_page(request.GET.get("page"))
+    for user in page:
+        user.can_reset = services.may_reset_password(user, acting_user=request.user)
+    return render(request, "core/user_list.html", {"page": page, "q": q})
+
+
+@role_required(Role.COMMISSION)
+@never_cache  # the one-time password is shown once and must not be cached
+def user_reset_password(request, pk: int):
+    """Confirm (GET), then reset (POST) and show the one-time password once."""
+    target = User.objects.exclude(role=Role.SYSTEM).filter(pk=pk).first()
+    if target is None or not services.may_reset_password(target, acting_user=request.user):
+        raise Http404
+    password = None
+    if request.method == "POST":
+        password = services.reset_password(target, acting_user=request.user)
+    return render(
+        request, "core/user_reset_password.html", {"target": target, "password": password}
+    )
 
 
 @open_to_any_user
@@ -123,5 +176,5 @@ def notifications(request):
 @open_to_any_user
 @require_POST
 def notifications_mark_read(request):
-    services.mark_notifications_read(request.user)
+    services.mark_notifications_read(request.user, acting_user=request.user)
     return redirect("core:notifications")

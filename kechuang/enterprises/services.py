@@ -56,18 +56,17 @@ LADDER_QUALIFICATION_CODES = (HTE, CONTEST_AWARD, *LITTLE_GIANT_CODES)
 
 
 def _require_staff(user) -> None:
-    if user is not None and not user.is_staff_member:
+    if user is None or not user.is_staff_member:
         raise PermissionDenied(_("Only commission or station staff can change the register."))
 
 
 def _require_commission(user) -> None:
-    if user is not None and not user.is_commission:
+    if user is None or not user.is_commission:
         raise PermissionDenied(_("Only commission staff can change this setting."))
 
 
 def _check_enterprise(enterprise: Enterprise, user) -> None:
-    if user is not None:
-        check_visible(enterprise, user, "change")
+    check_visible(enterprise, user, "change")
 
 
 def touch(enterprise_ids: Iterable[int]) -> None:
@@ -128,7 +127,7 @@ def _audit_sectors(enterprise, before: list[str], sectors, acting_user) -> None:
 
 
 def delete_enterprise(enterprise: Enterprise, *, acting_user) -> None:
-    if acting_user is not None and not acting_user.is_commission:
+    if acting_user is None or not acting_user.is_commission:
         raise PermissionDenied(_("Only commission staff can delete an enterprise."))
     core_services.delete_record(enterprise, acting_user=acting_user)
 
@@ -227,7 +226,9 @@ def save_annual_report(
     confirmed report can only be changed by staff. `expected_version` (of an existing
     report) refuses a save over someone else's newer change with ConflictError.
     """
-    if acting_user is None or acting_user.is_staff_member:
+    if acting_user is None:
+        raise PermissionDenied(_("You may file reports only for your own enterprise."))
+    if acting_user.is_staff_member:
         status, source = ReportStatus.CONFIRMED, ReportSource.STAFF
     elif acting_user.enterprise_id == enterprise.pk:
         status, source = ReportStatus.SUBMITTED, ReportSource.ENTERPRISE
@@ -558,9 +559,7 @@ def record_visit(
     data = dict(data)
     if "station" not in data:
         data["station"] = (
-            acting_user.jurisdiction
-            if acting_user is not None and acting_user.is_station
-            else enterprise.jurisdiction
+            acting_user.jurisdiction if acting_user.is_station else enterprise.jurisdiction
         )
     data.setdefault("staff", acting_user)
     with transaction.atomic():

@@ -42,7 +42,7 @@ from kechuang.plans.workflows import TASK
 
 
 def _require_commission(user) -> None:
-    if user is not None and not user.is_commission:
+    if user is None or not user.is_commission:
         raise PermissionDenied("Only commission staff can change plans.")
 
 
@@ -419,11 +419,12 @@ def file_indicator_report(
     return core_services.create_record(report, acting_user=acting_user)
 
 
-def send_report_reminders(*, today: datetime.date | None = None, acting_user=None) -> int:
+def send_report_reminders(*, acting_user, today: datetime.date | None = None) -> int:
     """Notify unit members whose progress report is due soon or overdue; returns notices created.
 
     Idempotent per (user, task, unit, period, kind): running it twice a day sends nothing new.
     """
+    _require_commission(acting_user)
     today = today or timezone.localdate()
     plans = Plan.objects.filter(period_start__lte=today.year, period_end__gte=today.year - 1)
     assignments = (

@@ -97,8 +97,9 @@ def add_attachment(policy: Policy, *, title: str, file, acting_user) -> PolicyAt
     return create_record(att, acting_user=acting_user)
 
 
-def expire_policies(*, acting_user=None, today: dt.date | None = None) -> int:
+def expire_policies(*, acting_user, today: dt.date | None = None) -> int:
     """Mark published policies past their end date as expired (audited, one entry each)."""
+    _require_commission(acting_user)
     today = today or timezone.localdate()
     n = 0
     with transaction.atomic():
@@ -279,8 +280,9 @@ def push_notice(
     return push
 
 
-def send_outbox(limit: int = 500) -> dict[str, int]:
+def send_outbox(limit: int = 500, *, acting_user) -> dict[str, int]:
     """Deliver queued e-mails; each row gets sent_at, or the error so it can be retried."""
+    _require_commission(acting_user)
     sent = failed = 0
     for mail in OutboxEmail.objects.filter(sent_at__isnull=True, error="").order_by("id")[:limit]:
         try:

@@ -21,12 +21,14 @@ import time
 from dataclasses import dataclass, field
 
 import numpy as np
+from django.core.exceptions import PermissionDenied
 from django.db import connection, transaction
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
 from kechuang.core.models import Notification, OutboxEmail, Role, User
+from kechuang.core.permissions import has_role
 from kechuang.enterprises.models import Enterprise
 from kechuang.rules import compiling
 from kechuang.rules.engine.bulk import BulkEvaluator
@@ -354,12 +356,14 @@ def changed_since(cutoff) -> list[int]:
 
 def run_snapshot(
     *,
-    acting_user=None,
+    acting_user: User,
     on: dt.date | None = None,
     incremental: bool = False,
     notify: bool = True,
 ) -> RuleSnapshot:
     """Evaluate every rule in force on `on` for every enterprise and store a snapshot."""
+    if not has_role(acting_user, Role.COMMISSION):
+        raise PermissionDenied("Only commission staff (or the evaluation job) may run a snapshot.")
     on = on or timezone.localdate()
     started = timezone.now()
     t0 = time.perf_counter()
@@ -386,7 +390,7 @@ def run_snapshot(
         base=base,
         positions=positions,
         amount_positions=amount_positions,
-        created_by=acting_user if getattr(acting_user, "pk", None) else None,
+        created_by=acting_user,
     )
     snapshot.rule_versions.set([p.version for p in prepared])
     try:

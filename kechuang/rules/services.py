@@ -30,7 +30,7 @@ LIBRARY_DIR = Path(__file__).resolve().parent / "library"
 
 
 def _require_commission(user) -> None:
-    if user is not None and not has_role(user, Role.COMMISSION):
+    if not has_role(user, Role.COMMISSION):
         raise PermissionDenied(_("Only commission staff may change rules and variables."))
 
 
@@ -49,7 +49,7 @@ def _validation_error(field: str, exc: RuleError) -> ValidationError:
 # ---------------------------------------------------------------------------
 
 
-def load_library(*, acting_user=None, path: Path | None = None) -> dict[str, int]:
+def load_library(*, acting_user, path: Path | None = None) -> dict[str, int]:
     """Create or update the shipped variables (library/variables.yaml); idempotent."""
     _require_commission(acting_user)
     path = path or LIBRARY_DIR / "variables.yaml"
@@ -104,7 +104,7 @@ def policy_yaml_to_text(data: dict) -> str:
     return "\n".join(parts) + "\n"
 
 
-def load_library_rules(*, acting_user=None, directory: Path | None = None) -> dict[str, int]:
+def load_library_rules(*, acting_user, directory: Path | None = None) -> dict[str, int]:
     """Create a published rule for each shipped *.policy.yaml not yet in the database.
 
     Existing rules are left alone: once loaded, officers own them (their edits make

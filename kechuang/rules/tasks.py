@@ -15,9 +15,11 @@ def evaluate_rules_task(
     on: str | None = None, incremental: bool = False, user_id: int | None = None
 ) -> dict:
     """Run a bulk evaluation snapshot; returns a summary for the task result."""
+    from kechuang.core.services import system_actor
     from kechuang.rules.evaluation import run_snapshot
 
-    user = User.objects.filter(pk=user_id).first() if user_id else None
+    # Started by an officer: acts as that officer; started by a schedule: the evaluation job.
+    user = User.objects.get(pk=user_id) if user_id else system_actor("rules.evaluate")
     with audit_via("task"):
         snapshot = run_snapshot(
             acting_user=user,

@@ -27,6 +27,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from kechuang.core import audit, auditchain
 from kechuang.core.imports import writers
 from kechuang.core.imports.fields import ImportField
 from kechuang.core.imports.fields import message_of as message_of
@@ -168,7 +169,7 @@ class Importer:
         # Station staff: rows must fall under this path; None means no restriction.
         self.scope_path: str | None = (
             None
-            if acting_user is None or acting_user.is_commission
+            if acting_user.is_commission
             else acting_user.jurisdiction.path
             if acting_user.is_station
             else "/-nothing-/"
@@ -419,8 +420,8 @@ class Importer:
             return 0
         ct = ContentType.objects.get_for_model(self.model).pk
         actor = self.user
-        actor_id = actor.pk if actor is not None and actor.pk else None
-        actor_name = (str(actor) if actor is not None else "system")[:150]
+        audit.require_actor(actor)
+        actor_id, actor_name = actor.pk, str(actor)[:150]
         job_id = job.pk if job is not None and job.pk else None
         event = f"import:{job_id if job_id is not None else 'null'}"
         created = [r for r in rows if r.action == CREATE]
@@ -442,6 +443,10 @@ class Importer:
                  AuditAction.UPDATE, event, changed_diff(r.before, r.record, audited))
                 for r in updated
             ]  # fmt: skip
+            # Chained in one pass, in the same order as written (core.auditchain).
+            links = auditchain.link_values(entries)
+            entries = [row + link for row, link in zip(entries, links, strict=True)]
+            names += ["seq", "prev_hash", "entry_hash"]
             writers.insert_rows(AuditEntry, names, entries)
             written += len(entries)
         return written

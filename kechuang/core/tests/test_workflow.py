@@ -100,10 +100,13 @@ def test_roles_superuser_inactive_anonymous_and_the_system():
     obj = SimpleNamespace(status=S.DONE)
     assert m.decide(obj, "reopen", _user(Role.COMMISSION)) is REOPEN
     assert m.decide(obj, "reopen", _user(Role.PUBLIC, superuser=True)) is REOPEN
-    for user in (_user(Role.UNIT), _user(Role.COMMISSION, active=False), None):
+    system = _user(Role.SYSTEM)
+    for user in (_user(Role.UNIT), _user(Role.COMMISSION, active=False), system, None):
         with pytest.raises(TransitionNotAllowed):
             m.decide(obj, "reopen", user)
-    assert m.decide(SimpleNamespace(status=S.IN_PROGRESS), "complete", None) is DONE
+    assert m.decide(SimpleNamespace(status=S.IN_PROGRESS), "complete", system) is DONE
+    with pytest.raises(TransitionNotAllowed):  # nobody acts as None, not even for the system
+        m.decide(SimpleNamespace(status=S.IN_PROGRESS), "complete", None)
     anonymous = _user(Role.UNIT, authenticated=False)
     assert m.allowed(SimpleNamespace(status=S.IN_PROGRESS), anonymous) == []
 
@@ -127,7 +130,9 @@ def test_scope_and_guard_apply_to_people_not_to_the_system():
     assert m.allowed(SimpleNamespace(status=S.IN_PROGRESS, mine=False, ready=True), unit) == []
     assert m.allowed(SimpleNamespace(status=S.IN_PROGRESS, mine=True, ready=False), unit) == []
     calls.clear()
-    assert m.allowed(SimpleNamespace(status=S.IN_PROGRESS, mine=False, ready=False), None) == [go]
+    assert m.allowed(
+        SimpleNamespace(status=S.IN_PROGRESS, mine=False, ready=False), _user(Role.SYSTEM)
+    ) == [go]
     assert calls == []
     # No step from this state: nothing is asked of the database-backed checks either.
     assert m.allowed(SimpleNamespace(status=S.DONE, mine=True, ready=True), unit) == []
@@ -136,11 +141,12 @@ def test_scope_and_guard_apply_to_people_not_to_the_system():
 
 def test_allowed_lists_steps_in_declaration_order():
     assert [t.name for t in TASK.allowed(SimpleNamespace(status=S.NOT_STARTED), None)] == []
+    system = _user(Role.SYSTEM)
     m = _machine(
         Transition("suspend", (S.NOT_STARTED, S.IN_PROGRESS), S.SUSPENDED, "s", roles=(SYSTEM,)),
         Transition("start", S.NOT_STARTED, S.IN_PROGRESS, "go", roles=(SYSTEM,)),
     )
-    assert [t.name for t in m.allowed(SimpleNamespace(status=S.NOT_STARTED), None)] == [
+    assert [t.name for t in m.allowed(SimpleNamespace(status=S.NOT_STARTED), system)] == [
         "suspend",
         "start",
     ]

@@ -17,6 +17,7 @@ from django.utils.module_loading import import_string
 
 import kechuang
 from kechuang.core.models import AuditEntry, Notification, Role
+from kechuang.core.services import system_actor
 from kechuang.core.tests.factories import UserFactory
 from kechuang.core.workflow import (
     SYSTEM,
@@ -28,7 +29,7 @@ from kechuang.core.workflow import (
 )
 
 MACHINES = registered()
-# The conftest personas, plus a unit member not assigned, a superuser and the system (None).
+# The conftest personas, plus a unit member not assigned, a superuser and a system actor.
 FIXTURE_PERSONAS = (
     "officer", "town_officer", "other_town_officer", "enterprise_user", "other_enterprise_user",
     "expert", "unit_user", "outsider",
@@ -54,7 +55,7 @@ def personas(request, db):
     users = {name: request.getfixturevalue(name) for name in FIXTURE_PERSONAS}
     users["other_unit_user"] = UserFactory(username="other_unit", role=Role.UNIT)
     users["superuser"] = UserFactory(username="root", role=Role.PUBLIC, is_superuser=True)
-    users["system"] = None
+    users["system"] = system_actor("demo")
     return users
 
 
@@ -62,7 +63,7 @@ def _expected(machine, t, state, obj, name, user, in_scope: set[str]) -> bool:
     """What the table says, from the declaration alone (source, roles, guard) and the scope."""
     if state not in t.source:
         return False
-    if user is None:
+    if user.role == SYSTEM:
         return SYSTEM in t.roles
     if not (name == "superuser" or name in in_scope):
         return False
@@ -97,7 +98,7 @@ def test_every_step_from_every_state_for_every_persona(
                 assert (entry.event, entry.changes["from"], entry.changes["to"]) == (
                     t.event, state, t.target
                 )  # fmt: skip
-                assert entry.actor_id == (user.pk if user else None)
+                assert entry.actor_id == user.pk
             assert _events(obj).count() == before_events + (1 if t.event else 0)
             notified = {u.pk for u in t.recipients(obj)} if t.notify else set()
             assert Notification.objects.count() == notes_before + len(notified)

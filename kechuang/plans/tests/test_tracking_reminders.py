@@ -5,6 +5,7 @@ import datetime
 from django.core.management import call_command
 
 from kechuang.core.models import Notification
+from kechuang.core.services import system_actor
 from kechuang.plans import services
 from kechuang.plans.models import ReportFrequency
 from kechuang.plans.tests.factories import AssignmentFactory, PlanFactory, TaskFactory, UnitFactory
@@ -25,18 +26,33 @@ def test_due_and_overdue_reminders(unit_user, officer, django_capture_on_commit_
     task, unit = _setup(unit_user)
     # 2025-03-26: Q1 ends in 5 days → due (Q4 2024 is before the plan)
     with django_capture_on_commit_callbacks(execute=True):
-        assert services.send_report_reminders(today=datetime.date(2025, 3, 26)) == 1
+        assert (
+            services.send_report_reminders(
+                acting_user=system_actor("plans.remind"), today=datetime.date(2025, 3, 26)
+            )
+            == 1
+        )
     note = Notification.objects.get(recipient=unit_user)
     assert note.kind == "plans.report_due" and "2025Q1" in note.title
     # 2025-04-15: Q1 report not filed and the 10 grace days are over → overdue
     with django_capture_on_commit_callbacks(execute=True):
-        assert services.send_report_reminders(today=datetime.date(2025, 4, 15)) == 1
+        assert (
+            services.send_report_reminders(
+                acting_user=system_actor("plans.remind"), today=datetime.date(2025, 4, 15)
+            )
+            == 1
+        )
     assert (
         Notification.objects.filter(kind="plans.report_overdue", recipient=unit_user).count() == 1
     )
     # idempotent
     with django_capture_on_commit_callbacks(execute=True):
-        assert services.send_report_reminders(today=datetime.date(2025, 4, 15)) == 0
+        assert (
+            services.send_report_reminders(
+                acting_user=system_actor("plans.remind"), today=datetime.date(2025, 4, 15)
+            )
+            == 0
+        )
 
 
 def test_no_reminder_once_the_report_is_filed(unit_user, django_capture_on_commit_callbacks):
@@ -50,7 +66,12 @@ def test_no_reminder_once_the_report_is_filed(unit_user, django_capture_on_commi
         acting_user=unit_user,
     )
     with django_capture_on_commit_callbacks(execute=True):
-        assert services.send_report_reminders(today=datetime.date(2025, 4, 15)) == 0
+        assert (
+            services.send_report_reminders(
+                acting_user=system_actor("plans.remind"), today=datetime.date(2025, 4, 15)
+            )
+            == 0
+        )
 
 
 def test_remind_command(unit_user, capsys):

@@ -6,6 +6,7 @@ import pytest
 from django.urls import reverse
 
 from kechuang.core.models import Notification, OutboxEmail, Role
+from kechuang.core.services import system_actor
 from kechuang.core.tests.factories import UserFactory
 from kechuang.enterprises.tests.factories import (
     AnnualReportFactory,
@@ -91,7 +92,7 @@ def test_staff_see_eligible_by_town_scoped_and_export(
     for _ in range(2):
         _ent(other_town, 20_000_000, 1_000_000)
     _ent(town, 1, 0)
-    run_snapshot()
+    run_snapshot(acting_user=system_actor("rules.evaluate"))
     item = policy.items.get()
     counts = {r["jurisdiction__name"]: r["n"] for r in services.eligible_by_town(item, officer)}
     assert counts == {town.name: 3, other_town.name: 2}
@@ -119,7 +120,7 @@ def test_push_creates_notifications_and_outbox_once(
         UserFactory(
             username=f"pu{i}", role=Role.ENTERPRISE, enterprise=e, email=f"u{i}@example.com"
         )
-    run_snapshot()
+    run_snapshot(acting_user=system_actor("rules.evaluate"))
     item = policy.items.get()
     with django_capture_on_commit_callbacks(execute=True):
         push = services.push_notice(item, acting_user=officer)
@@ -130,7 +131,7 @@ def test_push_creates_notifications_and_outbox_once(
         again = services.push_notice(item, acting_user=officer)
     assert again.enterprises == 0 and Notification.objects.filter(kind="policy_push").count() == 3
     assert PushNotice.objects.count() == 2
-    result = services.send_outbox()
+    result = services.send_outbox(acting_user=system_actor("policies.outbox"))
     assert result == {"sent": 3, "failed": 0}
     assert not OutboxEmail.objects.filter(sent_at__isnull=True).exists()
 
@@ -221,11 +222,14 @@ def test_expiry_run_is_the_system_taking_the_expire_step(officer):
         Policy(), {"title": "旧政策", "issuer": "区科委", "valid_until": dt.date(2020, 12, 31),
                    "status": PolicyStatus.PUBLISHED}, acting_user=officer,
     )  # fmt: skip
-    assert services.expire_policies(acting_user=None) == 1
+    from kechuang.core.services import system_actor
+
+    system = system_actor("policies.expire")
+    assert services.expire_policies(acting_user=system) == 1
     p.refresh_from_db()
     assert p.status == PolicyStatus.EXPIRED
     entry = AuditEntry.objects.for_object(p).get(event="policy_expired")
-    assert entry.actor is None and entry.changes["from"] == "published"
+    assert entry.actor == system and entry.changes["from"] == "published"
 
 
 def test_other_staff_cannot_publish(officer, town_officer):

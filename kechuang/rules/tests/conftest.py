@@ -5,6 +5,7 @@ import random
 
 import pytest
 
+from kechuang.core.services import system_actor
 from kechuang.enterprises.models import AnnualReport, Enterprise, Qualification, QualificationType
 from kechuang.enterprises.tests.factories import QualificationTypeFactory, make_uscc
 from kechuang.rules import compiling, services
@@ -25,7 +26,7 @@ def library(db):
     for code, name, years in QUAL_TYPES:
         QualificationTypeFactory(code=code, name=name, validity_years=years)
     compiling.clear_caches()
-    services.load_library(acting_user=None)
+    services.load_library(acting_user=system_actor("rules.library"))
     compiling.clear_caches()
     return services
 

@@ -2,6 +2,7 @@
 
 import pytest
 
+from kechuang.core.services import system_actor
 from kechuang.rules.evaluation import run_snapshot, versions_in_force
 from kechuang.rules.explaining import explain_versions
 from kechuang.rules.results import snapshot_table
@@ -12,7 +13,7 @@ from .conftest import ON, build_random_enterprises
 @pytest.mark.django_db
 def test_bulk_snapshot_agrees_with_explain_for_every_enterprise(library, town, other_town):
     ents = build_random_enterprises([town, other_town], 300)
-    snapshot = run_snapshot(on=ON)
+    snapshot = run_snapshot(acting_user=system_actor("rules.evaluate"), on=ON)
     assert snapshot.error == ""
     versions = versions_in_force(ON)
     assert len(versions) >= 5

@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from kechuang.core.models import Notification, OutboxEmail
+from kechuang.core.services import system_actor
 from kechuang.enterprises.models import AnnualReport, Enterprise, Qualification
 from kechuang.enterprises.tests.factories import (
     AnnualReportFactory,
@@ -116,7 +117,7 @@ def test_editing_a_published_rule_makes_a_new_version_and_old_verdicts_keep_thei
     )
     rule = _rule(officer)
     v1 = rule.versions.get()
-    first = run_snapshot(on=ON)
+    first = run_snapshot(acting_user=system_actor("rules.evaluate"), on=ON)
     assert first.data_date == ON
     assert enterprise_verdicts(first, enterprise.pk)[v1.pk] == (1, None)
 
@@ -129,7 +130,7 @@ def test_editing_a_published_rule_makes_a_new_version_and_old_verdicts_keep_thei
     services.publish_version(draft, acting_user=officer)
     v1.refresh_from_db()
     assert v1.effective_to == dt.date(2024, 12, 31)
-    second = run_snapshot(on=ON)
+    second = run_snapshot(acting_user=system_actor("rules.evaluate"), on=ON)
     v2 = rule.versions.get(number=2)
     assert v2.pk in second.positions and v1.pk not in second.positions
     assert enterprise_verdicts(second, enterprise.pk)[v2.pk] == (0, None)
@@ -229,7 +230,7 @@ def test_gaoqi_rule_on_database_data_at_boundaries(
     rule = Rule.objects.get(code="gaoqi_recognition")
     result = explain_version(e.pk, rule.version_on(ON), ON)
     assert result.verdict.value == expected, result.explanation.text()
-    snapshot = run_snapshot(on=ON)
+    snapshot = run_snapshot(acting_user=system_actor("rules.evaluate"), on=ON)
     stored, _amount = enterprise_verdicts(snapshot, e.pk)[rule.version_on(ON).pk]
     assert {0: "not_eligible", 1: "eligible", -1: "unknown"}[stored] == expected
     if expected == "unknown":
@@ -287,7 +288,7 @@ def test_enterprise_user_never_sees_another_enterprises_verdicts(
     )
     QualificationFactory(enterprise=other_enterprise)
     AnnualReportFactory(enterprise=other_enterprise, year=ON.year - 1, revenue=10**8)
-    snapshot = run_snapshot(on=ON)
+    snapshot = run_snapshot(acting_user=system_actor("rules.evaluate"), on=ON)
     assert SnapshotEnterprise.objects.filter(enterprise=other_enterprise).exists()
     api = api_for(enterprise_user)
     body = api.get("/api/verdicts/").json()
@@ -317,15 +318,15 @@ def test_station_staff_only_explain_their_towns(
 
 def test_incremental_run_matches_a_full_run(library, town, other_town):
     ents = build_random_enterprises([town, other_town], 150)
-    base = run_snapshot(on=ON)
+    base = run_snapshot(acting_user=system_actor("rules.evaluate"), on=ON)
     changed = ents[:10]
     from django.utils import timezone
 
     AnnualReport.objects.filter(enterprise__in=changed).update(rd_expense=0)
     Enterprise.objects.filter(pk__in=[e.pk for e in changed]).update(data_changed_at=timezone.now())
-    inc = run_snapshot(on=ON, incremental=True)
+    inc = run_snapshot(acting_user=system_actor("rules.evaluate"), on=ON, incremental=True)
     assert inc.incremental and inc.base == base and inc.evaluated_count == 10
-    full = run_snapshot(on=ON)
+    full = run_snapshot(acting_user=system_actor("rules.evaluate"), on=ON)
 
     assert snapshot_table(inc) == snapshot_table(full)
     # Unchanged enterprises' rows were copied: they still name the run that computed them.
@@ -353,22 +354,22 @@ def test_newly_eligible_enterprise_is_notified_once(
     rule = _rule(officer, "revenue >= 1000万", code="rev")
     AnnualReportFactory(enterprise=enterprise, year=ON.year - 1, revenue=5_000_000)
     with django_capture_on_commit_callbacks(execute=True):
-        run_snapshot(on=ON)
+        run_snapshot(acting_user=system_actor("rules.evaluate"), on=ON)
     assert not Notification.objects.filter(recipient=enterprise_user).exists()
     AnnualReport.objects.filter(enterprise=enterprise).update(revenue=20_000_000)
     for _ in range(2):
         with django_capture_on_commit_callbacks(execute=True):
-            run_snapshot(on=ON)
+            run_snapshot(acting_user=system_actor("rules.evaluate"), on=ON)
     notes = Notification.objects.filter(recipient=enterprise_user, kind="eligibility")
     assert notes.count() == 1 and rule.name in notes.get().title
     assert OutboxEmail.objects.filter(to="ent@example.com").count() == 1
     assert EligibilityNotice.objects.filter(enterprise=enterprise, rule=rule).count() == 1
     # Falling out and back in does not repeat the notice.
     AnnualReport.objects.filter(enterprise=enterprise).update(revenue=1)
-    run_snapshot(on=ON)
+    run_snapshot(acting_user=system_actor("rules.evaluate"), on=ON)
     AnnualReport.objects.filter(enterprise=enterprise).update(revenue=20_000_000)
     with django_capture_on_commit_callbacks(execute=True):
-        run_snapshot(on=ON)
+        run_snapshot(acting_user=system_actor("rules.evaluate"), on=ON)
     assert notes.count() == 1
 
 
@@ -405,7 +406,7 @@ def test_sandbox_counts_match_an_independent_count(library, officer, town, other
 
 def test_staff_pages_render(library, officer, client_for, enterprise):
     _rule(officer)
-    run_snapshot(on=ON)
+    run_snapshot(acting_user=system_actor("rules.evaluate"), on=ON)
     client = client_for(officer)
     rule = Rule.objects.get(code="rd5")
     for url in [reverse("rules:list"), reverse("rules:detail", args=[rule.pk]), reverse("rules:edit", args=[rule.pk]),
@@ -461,7 +462,7 @@ def test_qualification_reference_resolves_by_code_or_normalised_name(library, of
                        ("by_brackets", 'has_qualification("专精特新「小巨人」企业")')]:  # fmt: skip
         rule = _rule(officer, text, code=code, name=code)
         assert explain_version(holder.pk, rule.version_on(ON), ON).verdict.value == "eligible"
-    snapshot = run_snapshot(on=ON)
+    snapshot = run_snapshot(acting_user=system_actor("rules.evaluate"), on=ON)
     held = {v for v, (verdict, _a) in enterprise_verdicts(snapshot, holder.pk).items() if verdict}
     assert {Rule.objects.get(code=c).version_on(ON).pk for c in ("by_code", "by_brackets")} <= held
 
@@ -497,13 +498,13 @@ def test_unresolved_qualification_is_warned_at_save_time_and_on_the_rule_page(
 
 def test_incremental_run_drops_deleted_enterprises(library, town, other_town):
     ents = build_random_enterprises([town, other_town], 60)
-    run_snapshot(on=ON)
+    run_snapshot(acting_user=system_actor("rules.evaluate"), on=ON)
     ents[0].delete()
     from django.utils import timezone
 
     Enterprise.objects.filter(pk=ents[1].pk).update(data_changed_at=timezone.now())
-    inc = run_snapshot(on=ON, incremental=True)
-    full = run_snapshot(on=ON)
+    inc = run_snapshot(acting_user=system_actor("rules.evaluate"), on=ON, incremental=True)
+    full = run_snapshot(acting_user=system_actor("rules.evaluate"), on=ON)
     assert inc.incremental and inc.enterprise_count == 59
     assert snapshot_table(inc) == snapshot_table(full)
     for a, b in zip(
@@ -534,7 +535,7 @@ def test_explain_for_all_rules_costs_three_queries(
 def test_station_staff_get_only_their_towns_verdicts_from_the_api(
     library, api_for, town_officer, enterprise, other_enterprise
 ):
-    run_snapshot(on=ON)
+    run_snapshot(acting_user=system_actor("rules.evaluate"), on=ON)
     body = api_for(town_officer).get("/api/verdicts/").json()
     assert [row["enterprise"] for row in body["results"]] == [enterprise.pk]
     assert other_enterprise.jurisdiction_id != enterprise.jurisdiction_id

@@ -7,6 +7,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
+from kechuang.core.services import system_actor
 from kechuang.enterprises.tests.factories import AnnualReportFactory
 from kechuang.rules import compiling, sandbox, services
 from kechuang.rules.evaluation import run_snapshot
@@ -99,7 +100,7 @@ def test_version_published_before_unit_checks_keeps_evaluating_as_before(
     rule = Rule.objects.create(code="old", name="旧规则")
     version = _stored_before_unit_checks(rule, "revenue > 5000", VersionStatus.PUBLISHED, 1)
 
-    snapshot = run_snapshot(on=ON)
+    snapshot = run_snapshot(on=ON, acting_user=system_actor("rules.evaluate"))
     assert snapshot.error == ""
     # 6000 元 > 5000 (元): the meaning the version was published with.
     assert enterprise_verdicts(snapshot, enterprise.pk)[version.pk] == (1, None)
@@ -147,7 +148,7 @@ def test_formula_variable_stored_before_unit_checks_does_not_break_pages(
     )  # fmt: skip
     compiling.clear_caches()
     rule = _published(officer)
-    assert run_snapshot(on=ON).error == ""
+    assert run_snapshot(on=ON, acting_user=system_actor("rules.evaluate")).error == ""
     client = client_for(officer)
     for url in (reverse("rules:variables"), reverse("rules:detail", args=[rule.pk])):
         assert client.get(url).status_code == 200

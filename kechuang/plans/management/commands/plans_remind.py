@@ -8,6 +8,7 @@ import datetime
 from django.core.management.base import BaseCommand
 
 from kechuang.core.audit import audit_via
+from kechuang.core.services import system_actor
 from kechuang.plans.services import send_report_reminders
 
 
@@ -20,5 +21,5 @@ class Command(BaseCommand):
     def handle(self, *args, **opts):
         today = datetime.date.fromisoformat(opts["date"]) if opts.get("date") else None
         with audit_via("command"):
-            count = send_report_reminders(today=today)
+            count = send_report_reminders(acting_user=system_actor("plans.remind"), today=today)
         self.stdout.write(f"{count} notification(s) created.")

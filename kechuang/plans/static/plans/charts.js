@@ -3,6 +3,8 @@
   var el = document.getElementById("chart-data");
   if (!el || !window.echarts) return;
   var series = JSON.parse(el.textContent);
+  var single = document.getElementById("single-chart");  // an indicator page: one chart
+  if (single) series.push(JSON.parse(single.textContent));
   var labels = JSON.parse((document.getElementById("chart-labels") || {textContent: '{"actual":"实际","path":"目标路径"}'}).textContent);
   series.forEach(function (s) {
     var box = document.querySelector('[data-chart="' + s.id + '"]');

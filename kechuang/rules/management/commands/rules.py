@@ -23,11 +23,12 @@ class Command(BaseCommand):
         pr.add_argument("--keep", type=int, default=5)
 
     def handle(self, *args, **opts):
+        from kechuang.core.services import system_actor
         from kechuang.rules import evaluation, services
 
         with audit_via("command"):
             if opts["action"] == "load-library":
-                result = services.load_library(acting_user=None)
+                result = services.load_library(acting_user=system_actor("rules.library"))
                 self.stdout.write(
                     f"variables: {result['created']} created, {result['updated']} updated; "
                     f"rules: {result['rules_created']} created"
@@ -38,7 +39,10 @@ class Command(BaseCommand):
                 except ValueError:
                     raise CommandError(f"--date {opts['date']!r}: use YYYY-MM-DD") from None
                 snap = evaluation.run_snapshot(
-                    on=on, incremental=opts["incremental"], notify=not opts["no_notify"]
+                    acting_user=system_actor("rules.evaluate"),
+                    on=on,
+                    incremental=opts["incremental"],
+                    notify=not opts["no_notify"],
                 )
                 self.stdout.write(
                     f"snapshot #{snap.pk} ({snap.data_date}): {snap.evaluated_count} enterprises "
