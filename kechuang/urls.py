@@ -9,12 +9,13 @@ from django.views.i18n import JavaScriptCatalog, set_language
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from kechuang.api_urls import router
-from kechuang.core.views import LoginView
+from kechuang.core.views import LoginView, healthz
 
 public = login_not_required
 
 urlpatterns = [
     path("", include("kechuang.dashboard.urls")),
+    path("healthz", healthz, name="healthz"),
     path("accounts/login/", LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/setlang/", public(set_language), name="set_language"),

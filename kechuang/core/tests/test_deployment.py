@@ -86,9 +86,10 @@ def test_check_runs_without_secret_key_and_deploy_check_flags_it():
     [
         ("-m", "kechuang", "runserver", "--noreload", "127.0.0.1:0"),
         ("-m", "kechuang", "db_worker", "--batch"),
+        ("-m", "kechuang", "worker", "--batch"),
         ("-c", "import kechuang.wsgi"),
     ],
-    ids=["runserver", "db_worker", "wsgi"],
+    ids=["runserver", "db_worker", "worker", "wsgi"],
 )
 def test_serving_without_secret_key_refuses_to_start(args, tmp_path):
     result = _run_clean(*args, KECHUANG_VAR_DIR=str(tmp_path / "var"))
