@@ -12,7 +12,7 @@ from django.shortcuts import redirect, render
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST, require_safe
 from rest_framework.authtoken.models import Token
 
 from kechuang.core import health, services
@@ -30,7 +30,7 @@ class LoginView(auth_views.LoginView):
 
 @login_not_required
 @never_cache
-@require_GET
+@require_safe
 def healthz(request):
     """Load-balancer probe: 503 only when the database does not answer (docs/operations.md).
 

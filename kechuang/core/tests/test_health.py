@@ -72,6 +72,12 @@ def test_healthz_answers_plain_http_probes_while_pages_redirect_to_https(client,
 
 
 @pytest.mark.django_db
+def test_healthz_answers_head_probes_and_refuses_writes(client):
+    assert client.head("/healthz").status_code == 200
+    assert client.post("/healthz").status_code == 405
+
+
+@pytest.mark.django_db
 def test_worker_status_boundaries():
     now = timezone.now()
     assert health.worker_status(now) == "absent"
