@@ -8,6 +8,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 BIN=${KECHUANG_BIN:-.venv/bin}
+if ! command -v curl >/dev/null 2>&1; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq curl >/dev/null
+fi
 PGURL=${PGURL:-postgres://postgres@127.0.0.1:5432}
 db="kechuang_deploy_$(date +%s)_$$"
 work=$(mktemp -d)
