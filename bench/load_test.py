@@ -189,15 +189,26 @@ def wait_until_up(base: str, processes, timeout: float = 60) -> None:
 CSRF_RE = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 
 
-async def log_in(client: httpx.AsyncClient, username: str) -> None:
-    page = await client.get("/accounts/login/")
-    token = CSRF_RE.search(page.text).group(1)
-    response = await client.post(
-        "/accounts/login/",
-        data={"username": username, "password": PASSWORD, "csrfmiddlewaretoken": token},
-    )
-    if response.status_code != 302 or "/login/" in response.headers.get("location", ""):
-        raise SystemExit(f"could not log in as {username}: HTTP {response.status_code}")
+async def log_in(client: httpx.AsyncClient, username: str, gate: asyncio.Semaphore) -> None:
+    """Open a session as a person does once in the morning (not measured; a few at a time)."""
+    async with gate:
+        for attempt in range(3):
+            try:
+                page = await client.get("/accounts/login/", timeout=120)
+                token = CSRF_RE.search(page.text).group(1)
+                response = await client.post(
+                    "/accounts/login/",
+                    data={"username": username, "password": PASSWORD, "csrfmiddlewaretoken": token},
+                    timeout=120,
+                )
+            except httpx.HTTPError:
+                if attempt == 2:
+                    raise
+                continue
+            location = response.headers.get("location", "")
+            if response.status_code == 302 and "/login/" not in location:
+                return
+            raise SystemExit(f"could not log in as {username}: HTTP {response.status_code}")
 
 
 def mix(persona: str, fx: dict, rng: random.Random):
@@ -248,28 +259,28 @@ def mix(persona: str, fx: dict, rng: random.Random):
 
 
 async def virtual_user(
-    n: int, persona: str, args, fx, stats: Stats, measure_from: float, stop_at: float
+    n: int, client: httpx.AsyncClient, persona: str, args, fx, stats: Stats, times: tuple
 ) -> None:
+    """One person: requests from the persona's mix with think time; only the window counts."""
+    measure_from, stop_at = times
     rng = random.Random(n)
-    await asyncio.sleep(rng.uniform(0, args.ramp / 2))  # logged in before measuring
-    async with httpx.AsyncClient(base_url=args.base, timeout=30) as client:
-        await log_in(client, persona)
-        choices = mix(persona, fx, rng)
-        weights = [c[-1] for c in choices]
-        while time.monotonic() < stop_at:
-            kind, make, _weight = rng.choices(choices, weights)[0]
-            path, params, headers = make()
-            started = time.perf_counter()
-            error = None
-            try:
-                response = await client.get(path, params=params, headers=headers)
-                if response.status_code != 200:
-                    error = f"HTTP {response.status_code} {path}"
-            except httpx.HTTPError as exc:
-                error = f"{type(exc).__name__} {path}"
-            if time.monotonic() >= measure_from:  # the ramp warms the workers up
-                stats.record(kind, (time.perf_counter() - started) * 1000, error)
-            await asyncio.sleep(rng.uniform(*args.think))
+    await asyncio.sleep(rng.uniform(0, args.ramp / 2))
+    choices = mix(persona, fx, rng)
+    weights = [c[-1] for c in choices]
+    while time.monotonic() < stop_at:
+        kind, make, _weight = rng.choices(choices, weights)[0]
+        path, params, headers = make()
+        started = time.perf_counter()
+        error = None
+        try:
+            response = await client.get(path, params=params, headers=headers)
+            if response.status_code != 200:
+                error = f"HTTP {response.status_code} {path}"
+        except httpx.HTTPError as exc:
+            error = f"{type(exc).__name__} {path}"
+        if time.monotonic() >= measure_from:  # the ramp warms the workers up
+            stats.record(kind, (time.perf_counter() - started) * 1000, error)
+        await asyncio.sleep(rng.uniform(*args.think))
 
 
 async def reference_probe(
@@ -295,15 +306,26 @@ async def reference_probe(
 async def run_load(args, fx, static_path: str) -> tuple[Stats, Stats, float]:
     personas = ["officer"] * 5 + ["station"] * 3 + ["enterprise"] * 2
     stats, reference = Stats(), Stats()
-    measure_from = time.monotonic() + args.ramp
-    stop_at = measure_from + args.duration
-    await asyncio.gather(
-        reference_probe(args, static_path, reference, measure_from, stop_at),
-        *(
-            virtual_user(n, personas[n % len(personas)], args, fx, stats, measure_from, stop_at)
-            for n in range(args.users)
-        ),
-    )
+    clients = [httpx.AsyncClient(base_url=args.base, timeout=30) for _ in range(args.users)]
+    try:
+        gate = asyncio.Semaphore(args.workers)
+        print(f"logging {args.users} users in ...", flush=True)
+        await asyncio.gather(
+            *(log_in(c, personas[n % len(personas)], gate) for n, c in enumerate(clients))
+        )
+        print(f"running {args.users} users for {args.duration:.0f} s ...", flush=True)
+        measure_from = time.monotonic() + args.ramp
+        times = (measure_from, measure_from + args.duration)
+        await asyncio.gather(
+            reference_probe(args, static_path, reference, *times),
+            *(
+                virtual_user(n, c, personas[n % len(personas)], args, fx, stats, times)
+                for n, c in enumerate(clients)
+            ),
+        )
+    finally:
+        for client in clients:
+            await client.aclose()
     return stats, reference, time.monotonic() - measure_from
 
 
@@ -382,7 +404,6 @@ def serve_and_load(args, env, fx, static_path, logs) -> None:
     try:
         wait_until_up(args.base, processes)
         loads = [" ".join(f"{x:.2f}" for x in os.getloadavg())]
-        print(f"running {args.users} users for {args.duration:.0f} s ...", flush=True)
         stats, reference, elapsed = asyncio.run(run_load(args, fx, static_path))
         loads.append(" ".join(f"{x:.2f}" for x in os.getloadavg()))
         report(stats, reference, elapsed, args, fx, loads)
