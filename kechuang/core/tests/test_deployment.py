@@ -13,6 +13,7 @@ import sys
 import pytest
 from django.conf import settings
 from django.core.management import call_command
+from django.test import override_settings
 
 PRODUCTION_STATIC_STORAGE = "whitenoise.storage.CompressedManifestStaticFilesStorage"
 
@@ -23,8 +24,6 @@ def test_collectstatic_with_the_production_storage_writes_a_manifest(tmp_path):
         **settings.STORAGES,
         "staticfiles": {"BACKEND": PRODUCTION_STATIC_STORAGE},
     }
-    from django.test import override_settings
-
     with override_settings(STATIC_ROOT=tmp_path, STORAGES=storages):
         call_command("collectstatic", interactive=False, verbosity=0)
     manifest = json.loads((tmp_path / "staticfiles.json").read_text())
