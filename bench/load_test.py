@@ -58,6 +58,58 @@ class Stats:
                 self.samples.append(f"{kind}: {error}")
 
 
+class CpuMeter:
+    """CPU seconds spent by gunicorn's workers and this database's PostgreSQL backends.
+
+    On a shared machine wall-clock latency mostly measures the neighbours; the CPU a request
+    costs does not, and gives the throughput an idle server of N cores could sustain. Backends
+    are sampled every second (a connection closed between samples loses < 1 s of accounting).
+    """
+
+    TICK = os.sysconf("SC_CLK_TCK")
+
+    def __init__(self, gunicorn_pid: int, database_url: str):
+        import psycopg
+
+        self.gunicorn_pid = gunicorn_pid
+        self.dbname = database_url.rsplit("/", 1)[1]
+        self.conn = psycopg.connect(database_url, autocommit=True)
+        self.first: dict[tuple[str, int], float] = {}
+        self.last: dict[tuple[str, int], float] = {}
+
+    @classmethod
+    def cpu_of(cls, pid: int) -> float | None:
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            return None
+        return (int(fields[11]) + int(fields[12])) / cls.TICK  # utime + stime
+
+    def pids(self) -> list[tuple[str, int]]:
+        children = Path(f"/proc/{self.gunicorn_pid}/task/{self.gunicorn_pid}/children")
+        web = [("web", int(p)) for p in children.read_text().split()] if children.exists() else []
+        rows = self.conn.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+            [self.dbname],
+        ).fetchall()
+        return web + [("db", pid) for (pid,) in rows]
+
+    def sample(self, baseline: bool = False) -> None:
+        for key in self.pids():
+            cpu = self.cpu_of(key[1])
+            if cpu is None:
+                continue
+            self.first.setdefault(key, cpu if baseline else 0.0)
+            self.last[key] = cpu
+
+    def seconds(self) -> dict[str, float]:
+        spent = {"web": 0.0, "db": 0.0}
+        for key, cpu in self.last.items():
+            spent[key[0]] += cpu - self.first.get(key, 0.0)
+        return spent
+
+
 def django_env(args, static_root: str) -> dict[str, str]:
     """Production settings (DEBUG off, manifest static files) on plain HTTP for the bench."""
     env = dict(os.environ)
@@ -139,9 +191,27 @@ def prepare(args, env) -> dict:
         kechuang(env, "shell", "-c", VACUUM_SCRIPT)
     elif count != args.enterprises:
         print(f"note: reusing a district of {count:,} enterprises (asked {args.enterprises:,})")
+    if not args.server_defaults:
+        # docs/operations.md's per-database settings (shared_buffers needs the server's config).
+        dbname = args.database_url.rsplit("/", 1)[1]
+        for setting in PG_SETTINGS:
+            subprocess.run(
+                ["psql", args.database_url, "-qc", f'ALTER DATABASE "{dbname}" SET {setting}'],
+                check=True,
+            )
+        print("database settings: " + ", ".join(PG_SETTINGS))
     kechuang(env, "collectstatic", "--noinput", "-v", "0")
     return json.loads(kechuang(env, "shell", "-c", FIXTURE_SCRIPT, capture=True).splitlines()[-1])
 
+
+# docs/operations.md: "PostgreSQL settings for the enterprise register" (2-core server shared
+# with the web processes: no parallel query).
+PG_SETTINGS = [
+    "jit = off",
+    "random_page_cost = 1.1",
+    "work_mem = '32MB'",
+    "max_parallel_workers_per_gather = 0",
+]
 
 VACUUM_SCRIPT = """
 from django.db import connection
@@ -303,7 +373,15 @@ async def reference_probe(
             await asyncio.sleep(1)
 
 
-async def run_load(args, fx, static_path: str) -> tuple[Stats, Stats, float]:
+async def cpu_sampler(meter: CpuMeter, measure_from: float, stop_at: float) -> None:
+    await asyncio.sleep(max(0.0, measure_from - time.monotonic()))
+    meter.sample(baseline=True)
+    while time.monotonic() < stop_at:
+        await asyncio.sleep(1)
+        meter.sample()
+
+
+async def run_load(args, fx, static_path: str, meter: CpuMeter) -> tuple[Stats, Stats, float]:
     personas = ["officer"] * 5 + ["station"] * 3 + ["enterprise"] * 2
     stats, reference = Stats(), Stats()
     clients = [httpx.AsyncClient(base_url=args.base, timeout=30) for _ in range(args.users)]
@@ -318,6 +396,7 @@ async def run_load(args, fx, static_path: str) -> tuple[Stats, Stats, float]:
         times = (measure_from, measure_from + args.duration)
         await asyncio.gather(
             reference_probe(args, static_path, reference, *times),
+            cpu_sampler(meter, *times),
             *(
                 virtual_user(n, c, personas[n % len(personas)], args, fx, stats, times)
                 for n, c in enumerate(clients)
@@ -329,7 +408,7 @@ async def run_load(args, fx, static_path: str) -> tuple[Stats, Stats, float]:
     return stats, reference, time.monotonic() - measure_from
 
 
-def report(stats: Stats, reference: Stats, elapsed: float, args, fx, loads) -> None:
+def report(stats: Stats, reference: Stats, elapsed: float, args, fx, loads, cpu) -> None:
     total = sum(len(v) for v in stats.times.values())
     errors = sum(stats.errors.values())
     print()
@@ -354,6 +433,13 @@ def report(stats: Stats, reference: Stats, elapsed: float, args, fx, loads) -> N
         f"{pct(every, 99):>9.0f}"
     )
     print(f"\nthroughput: {total / elapsed:.1f} requests/s (mix only), errors: {errors}")
+    served = total + sum(len(v) for v in reference.times.values())
+    web_ms, db_ms = (1000 * cpu[k] / max(served, 1) for k in ("web", "db"))
+    print(
+        f"CPU per request: {web_ms + db_ms:.0f} ms (gunicorn {web_ms:.0f} ms, PostgreSQL "
+        f"{db_ms:.0f} ms) → an idle server sustains about {1000 / (web_ms + db_ms):.0f} "
+        f"requests/s per core of this mix"
+    )
     missed = [k for k, t in TARGETS.items() if k in stats.times and pct(stats.times[k], 95) > t]
     print("p95 targets: " + ("all met" if not missed else "missed for " + ", ".join(missed)))
     for sample in stats.samples + reference.samples:
@@ -374,6 +460,12 @@ def main() -> None:
         "--think", type=float, nargs=2, default=(1.0, 3.0), metavar=("MIN", "MAX"),
         help="seconds each user waits between requests (uniform; default 1 3)",
     )  # fmt: skip
+    parser.add_argument(
+        "--server-defaults",
+        action="store_true",
+        help="keep the PostgreSQL server's settings (default: apply docs/operations.md's "
+        "per-database settings: jit off, random_page_cost 1.1, work_mem 32MB, no parallel query)",
+    )
     parser.add_argument(
         "--ramp", type=float, default=15, help="seconds to start all users (not measured)"
     )
@@ -404,9 +496,10 @@ def serve_and_load(args, env, fx, static_path, logs) -> None:
     try:
         wait_until_up(args.base, processes)
         loads = [" ".join(f"{x:.2f}" for x in os.getloadavg())]
-        stats, reference, elapsed = asyncio.run(run_load(args, fx, static_path))
+        meter = CpuMeter(processes[0].pid, args.database_url)
+        stats, reference, elapsed = asyncio.run(run_load(args, fx, static_path, meter))
         loads.append(" ".join(f"{x:.2f}" for x in os.getloadavg()))
-        report(stats, reference, elapsed, args, fx, loads)
+        report(stats, reference, elapsed, args, fx, loads, meter.seconds())
     finally:
         for proc in processes:
             proc.send_signal(signal.SIGTERM)
