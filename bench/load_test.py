@@ -3,13 +3,15 @@
     pip install -e '.[bench]'
     .venv/bin/python bench/load_test.py [--users 50] [--duration 300] [--workers 4]
         [--database-url postgres://postgres@127.0.0.1:5432/kechuang_load] [--enterprises 100000]
+        [--think 1 3] [--ramp 15] [--server-defaults]
 
 Builds the database the first time (`kechuang demo-data --enterprises N`, then VACUUM ANALYZE;
 an existing district is reused), collects static files, starts gunicorn with N workers and
 `kechuang worker`, logs each virtual user in as a demo user (officer, station, enterprise) and
 runs a mix of lists, filters, profiles, dashboards, policy matches and API calls, each user
 waiting --think seconds between requests. Prints p50/p95/p99 per request kind, errors and
-requests/s, and two reference figures measured in the same run: /healthz and a static file.
+requests/s, CPU per request (gunicorn + PostgreSQL), and two reference figures measured in the
+same run: /healthz and a static file.
 Never a test; figures go to docs/benchmarks.md.
 """
 
