@@ -43,3 +43,25 @@ def env_list(name: str, default: list[str]) -> list[str]:
     if raw is None:
         return default
     return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+# Stands in for SECRET_KEY in commands that serve nothing; the "django-insecure-" prefix makes
+# `check --deploy` report it (security.W009), and serving processes refuse it.
+OFFLINE_SECRET_KEY = "django-insecure-offline-commands-only-set-SECRET_KEY-to-serve-0123456789"
+
+# Management commands that serve requests or run background tasks.
+SERVING_COMMANDS = frozenset({"runserver", "testserver", "db_worker", "worker"})
+
+
+def is_serving_command(argv: list[str]) -> bool:
+    """True when this process is `kechuang <command>` / manage.py for a serving command."""
+    return len(argv) > 1 and argv[1] in SERVING_COMMANDS
+
+
+def require_secret_key(secret_key: str) -> None:
+    """Stop a serving process that would sign sessions with the offline placeholder."""
+    if secret_key == OFFLINE_SECRET_KEY:
+        raise ImproperlyConfigured(
+            "SECRET_KEY must be set to serve with DEBUG off (set DEBUG=1 for a development "
+            "server); commands that serve nothing run without it"
+        )

@@ -5,24 +5,33 @@ under var/. Production sets DEBUG=0, SECRET_KEY, ALLOWED_HOSTS and
 DATABASE_URL (PostgreSQL).
 """
 
+import sys
 from pathlib import Path
 
 import dj_database_url
-from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-from kechuang.env import env_bool, env_int, env_list, env_str
+from kechuang.env import (
+    OFFLINE_SECRET_KEY,
+    env_bool,
+    env_int,
+    env_list,
+    env_str,
+    is_serving_command,
+    require_secret_key,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("KECHUANG_VAR_DIR", str(BASE_DIR / "var")))
 
 DEBUG = env_bool("DEBUG", False)
 _DEV_SECRET = "dev-only-insecure-secret-key-change-me-0123456789abcdefghijklmnopqrstuvwxyz"
-SECRET_KEY = env_str("SECRET_KEY", _DEV_SECRET if DEBUG else "")
-if not SECRET_KEY:
-    raise ImproperlyConfigured(
-        "SECRET_KEY must be set when DEBUG is off (set DEBUG=1 for a development server)"
-    )
+# Commands that serve nothing (plans extract, check, makemigrations, ...) run from a checkout
+# without a SECRET_KEY; what serves requests or runs tasks refuses the placeholder:
+# runserver and the workers here, gunicorn in kechuang/wsgi.py (require_secret_key).
+SECRET_KEY = env_str("SECRET_KEY", "") or (_DEV_SECRET if DEBUG else OFFLINE_SECRET_KEY)
+if is_serving_command(sys.argv):
+    require_secret_key(SECRET_KEY)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
@@ -167,6 +176,8 @@ _https = env_bool("HTTPS", not DEBUG)
 SESSION_COOKIE_SECURE = _https
 CSRF_COOKIE_SECURE = _https
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", _https)
+# Load-balancer probes often reach the web process over plain HTTP: answer, don't redirect.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000 if _https else 0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = _https
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)

@@ -9,12 +9,13 @@ from django.views.i18n import JavaScriptCatalog, set_language
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from kechuang.api_urls import router
-from kechuang.core.views import LoginView, PasswordChangeView
+from kechuang.core.views import LoginView, PasswordChangeView, healthz
 
 public = login_not_required
 
 urlpatterns = [
     path("", include("kechuang.dashboard.urls")),
+    path("healthz", healthz, name="healthz"),
     path("accounts/login/", LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/password/", PasswordChangeView.as_view(), name="password_change"),

@@ -14,4 +14,7 @@ cp node_modules/bootstrap-icons/font/fonts/bootstrap-icons.woff2 $v/bootstrap-ic
 cp node_modules/bootstrap-icons/font/fonts/bootstrap-icons.woff $v/bootstrap-icons/fonts/
 cp node_modules/htmx.org/dist/htmx.min.js $v/htmx/
 cp node_modules/echarts/dist/echarts.min.js $v/echarts/
+# The .map files are not vendored: drop the comments that point at them, or
+# collectstatic's manifest storage stops on the missing target (docs/operations.md).
+find $v -name '*.css' -o -name '*.js' | xargs sed -i -E '/^\/[*\/]# sourceMappingURL=/d'
 echo "vendored assets refreshed in $v"

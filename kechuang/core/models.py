@@ -332,6 +332,24 @@ class OutboxEmail(models.Model):
 
 
 # ---------------------------------------------------------------------------
+# Background workers: the heartbeat /healthz reads (kechuang.core.health)
+# ---------------------------------------------------------------------------
+
+
+class WorkerHeartbeat(models.Model):
+    """The last sign of life of one `kechuang worker` process; operational, not audited."""
+
+    worker_id = models.CharField(max_length=64, unique=True)
+    hostname = models.CharField(max_length=255)
+    pid = models.PositiveIntegerField()
+    started_at = models.DateTimeField(default=timezone.now)
+    last_seen = models.DateTimeField(default=timezone.now, db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.hostname}:{self.pid} ({self.worker_id})"
+
+
+# ---------------------------------------------------------------------------
 # Bulk imports (.xlsx / .csv): the uploaded file, its dry-run report and outcome
 # ---------------------------------------------------------------------------
 

@@ -1,4 +1,4 @@
-"""Core pages: login, profile with API token, the audit log, notifications."""
+"""Core pages: login, profile with API token, the audit log, notifications, /healthz."""
 
 from __future__ import annotations
 
@@ -9,16 +9,16 @@ from django.contrib.auth.decorators import login_not_required
 from django.contrib.contenttypes.models import ContentType
 from django.core.paginator import Paginator
 from django.db.models import Q
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 from rest_framework.authtoken.models import Token
 
-from kechuang.core import services
+from kechuang.core import health, services
 from kechuang.core.filters import AuditEntryFilterSet
 from kechuang.core.imports.models import ImportedRecords
 from kechuang.core.models import AuditEntry, Notification, Role, User
@@ -29,6 +29,25 @@ from kechuang.core.permissions import open_to_any_user, role_required
 class LoginView(auth_views.LoginView):
     template_name = "registration/login.html"
     redirect_authenticated_user = True
+
+
+@login_not_required
+@never_cache
+@require_safe
+def healthz(request):
+    """Load-balancer probe: 503 only when the database does not answer (docs/operations.md).
+
+    A stale or absent worker gives 200 with status "degraded": the web pages still work, and
+    taking every web process out of the pool for it would turn slow imports into an outage.
+    Nothing about the deployment is shown beyond the three words.
+    """
+    database = health.database_status()
+    if database != "ok":
+        body = {"status": "error", "database": database, "worker": "unknown"}
+        return JsonResponse(body, status=503)
+    worker = health.worker_status()
+    status = "ok" if worker == "ok" else "degraded"
+    return JsonResponse({"status": status, "database": database, "worker": worker})
 
 
 @open_to_any_user
