@@ -85,6 +85,7 @@ def import_list(request):
     else:
         form = UploadForm(initial={"kind": request.GET.get("kind")})
     jobs = ImportJob.objects.visible_to(request.user).select_related("created_by")
+    services.fail_stale_jobs(jobs)
     page = Paginator(jobs, 25).get_page(request.GET.get("page"))
     kinds = services.importer_classes()
     return render(
@@ -95,7 +96,10 @@ def import_list(request):
 
 
 def _job(request, pk) -> ImportJob:
-    return get_object_for_user(ImportJob, request.user, pk)
+    job = get_object_for_user(ImportJob, request.user, pk)
+    if job.is_running and services.fail_stale_jobs(ImportJob.objects.filter(pk=job.pk)):
+        job.refresh_from_db()
+    return job
 
 
 @staff_only

@@ -60,8 +60,9 @@ def template_xlsx(importer: type[Importer]) -> bytes:
 def rejected_rows_xlsx(job: ImportJob) -> bytes:
     """The rejected rows of the job's file as uploaded, with 行号 and 错误原因 columns.
 
-    Rebuilt from the stored file, so it always lists every rejected row even when the
-    problems kept on the job are capped.
+    Rebuilt from the stored file and the problems kept on the job (capped, with their
+    values clipped), so its size is bounded by the upload's; when problems were
+    omitted, a last row says how many.
     """
     reasons: dict[int, list[str]] = defaultdict(list)
     for number, column, severity, message in job.problems:
@@ -81,6 +82,11 @@ def rejected_rows_xlsx(job: ImportJob) -> bytes:
         ]
     except (TableError, OSError) as exc:
         rows = [[None, getattr(exc, "message", str(exc))]]
+    if job.problems_omitted:
+        rows.append(
+            [None, _("%(count)d more problems were found but not kept; fix the rows above and "
+                     "check the file again.") % {"count": job.problems_omitted}]
+        )  # fmt: skip
     write_xlsx(
         buffer,
         [_("Row"), _("Reason"), *headers],
