@@ -211,12 +211,18 @@ def run_contained(read: Callable[[], Any], limits: Limits) -> Any:
     os.close(writer)
     with os.fdopen(reader, "rb") as source:
         payload = source.read()
-    _pid, status = os.waitpid(pid, 0)
+    try:
+        _pid, status = os.waitpid(pid, 0)
+    except ChildProcessError:  # SIGCHLD ignored by the server: the child was reaped already
+        status = 0
     if os.WIFSIGNALED(status) or not payload:
         sig = os.WTERMSIG(status) if os.WIFSIGNALED(status) else 0
         raise ReaderDied("time" if sig in (signal.SIGXCPU, signal.SIGKILL) else "memory"
                          if sig == signal.SIGABRT else "crash")  # fmt: skip
-    kind, value = pickle.loads(payload)  # noqa: S301 - written by our own child
+    try:
+        kind, value = pickle.loads(payload)  # noqa: S301 - written by our own child
+    except (pickle.UnpicklingError, EOFError, ValueError):  # cut off mid-write
+        raise ReaderDied("crash") from None
     if kind == "raised":
         raise value
     if kind == "died":

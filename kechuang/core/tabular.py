@@ -260,6 +260,11 @@ def _reader_died_message(name: str, reason: str) -> str:
             "larger than its data (for example formatting or a cell far below or to the right "
             "of the table). Copy only the table into a new workbook, save it and upload that."
         ) % {"name": name}
+    if reason == "crash":
+        return _(
+            "Cannot read %(name)s: the spreadsheet reader stopped on it, so the file is probably "
+            "damaged. Open it in Excel, save it again as .xlsx and upload that."
+        ) % {"name": name}
     return _(
         "Cannot read %(name)s: reading it needed more memory than allowed and was stopped, "
         "usually because a worksheet reaches cells far below or to the right of the table. "

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import os
+import signal
 import zipfile
 
 import openpyxl
@@ -115,6 +116,13 @@ def test_a_reader_that_aborts_becomes_a_failed_job(officer, monkeypatch):
     job.refresh_from_db()
     assert job.status == ImportStatus.FAILED
     assert "a.xlsx" in job.error
+
+
+def test_a_reader_that_crashes_says_the_file_is_damaged(monkeypatch):
+    monkeypatch.setattr(tabular, "_read", lambda *args: os.kill(os.getpid(), signal.SIGSEGV))
+    with pytest.raises(TableError) as caught:
+        read_table(xlsx_bytes(HEADERS, []), "a.xlsx")
+    assert caught.value.code == "unreadable" and "损坏" in caught.value.message
 
 
 def test_real_size_is_checked_when_nothing_is_declared(settings):
