@@ -282,14 +282,10 @@ def decode_table(encoded: dict[str, Any], table_class: type, row_class: type) ->
     numbers = array("q")
     numbers.frombytes(encoded.pop("numbers"))
     columns = [_decode_column(kind, data) for kind, data in encoded.pop("columns")]
-    rows = (
-        list(
-            map(
-                row_class._make,
-                zip(numbers.tolist(), map(list, zip(*columns, strict=True)), strict=True),
-            )
-        )
-        if columns
-        else []
-    )
-    return table_class(rows=rows, **encoded)
+    if not columns:
+        return table_class(rows=[], **encoded)
+    values = map(list, zip(*columns, strict=True))
+    rows = list(map(row_class._make, zip(numbers.tolist(), values, strict=True)))
+    # "p" columns come back as tuples; importers want lists they may index and scan.
+    columns = [column if type(column) is list else list(column) for column in columns]
+    return table_class(rows=rows, columns=columns, **encoded)

@@ -80,6 +80,9 @@ class Table:
     skipped_rows: list[int] = field(default_factory=list)  # title/note rows above the header
     sheet_name: str | None = None
     encoding: str | None = None
+    # The data rows' cells column by column, when the reader already had them (the
+    # contained read hands the table back by columns): saves importers a transposition.
+    columns: list[list[Any]] | None = field(default=None, repr=False, compare=False)
 
     def __iter__(self) -> Iterator[Row]:
         return iter(self.rows)

@@ -268,7 +268,7 @@ def test_worker_fails_the_job_cleanly_when_the_database_stays_locked(officer, mo
     monkeypatch.setattr(services, "_read", always_locked)
     assert tasks.dry_run_task.call(job.pk, officer.pk) == ImportStatus.FAILED
     job.refresh_from_db()
-    assert job.status == ImportStatus.FAILED and "locked" in job.error
+    assert job.status == ImportStatus.FAILED and "锁定" in job.error
 
 
 @pytest.mark.django_db
