@@ -245,6 +245,8 @@ def read_table(
     gc_was_enabled = gc.isenabled()
     gc.disable()
     try:
+        if not limits.contained:
+            return _read(raw, kind, name, sheet, limits)
         encoded = tableguard.run_contained(
             lambda: tableguard.encode_table(_read(raw, kind, name, sheet, limits)), limits
         )
