@@ -13,7 +13,6 @@ import logging
 import time
 from collections.abc import Callable
 
-from django.db import close_old_connections
 from django.utils.translation import gettext as _
 from django_tasks import task
 
@@ -40,7 +39,6 @@ def _retry_locked(job_id: int, run: Callable[[ImportJob, bool], None]) -> str:
             if not services.is_locked(exc):
                 raise
             logger.warning("Import %s met a locked database (attempt %d)", job_id, attempt + 1)
-            close_old_connections()
             if attempt < LOCKED_ATTEMPTS - 1:
                 time.sleep(LOCKED_BACKOFF_SECONDS * 2**attempt)
     job = ImportJob(pk=job_id)
