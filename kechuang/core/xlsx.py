@@ -152,7 +152,7 @@ def write_workbook(
         zf.writestr("xl/styles.xml", _STYLES)
         entries, filters = [], []
         for index, sheet in enumerate(sheets):
-            name = _escape(sheet.name)
+            name = _escape(sheet.name).replace('"', "&quot;")
             entries.append(f'<sheet name="{name}" sheetId="{index + 1}" r:id="rId{index + 1}"/>')
             if sheet.autofilter and sheet.headers:
                 filters.append(
