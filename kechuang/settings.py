@@ -118,6 +118,9 @@ else:
                     "PRAGMA foreign_keys=ON; PRAGMA cache_size=-64000;"
                 ),
                 "transaction_mode": "IMMEDIATE",
+                # Wait this long for another connection's write lock instead of failing
+                # at once with "database is locked" (the worker and the web share the file).
+                "timeout": env_int("SQLITE_BUSY_TIMEOUT_SECONDS", 30),
             },
         }
     }
@@ -259,6 +262,19 @@ IMPORT_KINDS = {
 }
 # Files up to this size are checked/applied in the request; larger ones in a task.
 IMPORT_INLINE_MAX_BYTES = env_int("IMPORT_INLINE_MAX_BYTES", 512 * 1024)
+# A job still "checking"/"applying" with no progress for this long is marked failed.
+IMPORT_STALE_AFTER_SECONDS = env_int("IMPORT_STALE_AFTER_SECONDS", 15 * 60)
+# How many problems a job keeps for its report page (the rest are only counted).
+IMPORT_MAX_STORED_PROBLEMS = env_int("IMPORT_MAX_STORED_PROBLEMS", 1000)
+
+# --- reading uploaded tables (kechuang.core.tabular; uploads are untrusted) ---
+TABULAR_MAX_ROWS = env_int("TABULAR_MAX_ROWS", 200_000)
+TABULAR_MAX_COLUMNS = env_int("TABULAR_MAX_COLUMNS", 200)
+TABULAR_MAX_CELL_CHARS = env_int("TABULAR_MAX_CELL_CHARS", 32_767)  # Excel's own limit
+# The read runs in a child process with these limits (memory above the parent's size).
+TABULAR_READ_CONTAINED = env_bool("TABULAR_READ_CONTAINED", True)
+TABULAR_READ_MEMORY_MB = env_int("TABULAR_READ_MEMORY_MB", 2048)
+TABULAR_READ_CPU_SECONDS = env_int("TABULAR_READ_CPU_SECONDS", 300)
 
 # --- workflows (kechuang.core.workflow): every state machine, so the table-driven tests
 # (core/tests/test_workflows_table.py) and docs/workflows.md cover each one -------------

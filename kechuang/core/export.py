@@ -1,9 +1,15 @@
-"""Writing exports: .xlsx (streamed by kechuang.core.xlsx) and UTF-8-with-BOM CSV."""
+"""Writing exports: .xlsx (streamed by kechuang.core.xlsx) and UTF-8-with-BOM CSV.
+
+Every workbook the platform hands out (register exports, plan reports, import
+templates and rejected rows) goes through ``write_xlsx`` or ``write_workbook``, so
+text is always text and never a live formula.
+"""
 
 from __future__ import annotations
 
 import codecs
 import csv
+import dataclasses
 import datetime as dt
 import gc
 import math
@@ -19,6 +25,9 @@ from django.utils.translation import gettext as _
 
 from kechuang.core import xlsx
 from kechuang.core.tablebase import EXCEL_MAX_ROWS, TableError
+from kechuang.core.xlsx import Sheet
+
+__all__ = ["Sheet", "write_csv", "write_workbook", "write_xlsx", "xlsx_response"]
 
 # ---------------------------------------------------------------------------
 # Writing
@@ -52,22 +61,28 @@ def write_xlsx(
     formula); ``Decimal`` is written as a number when Excel can hold it exactly;
     ``bool`` as 是/否; aware datetimes in the local time zone.
     """
-    name = _SHEET_NAME_FORBIDDEN.sub("_", sheet_name).strip("'")[:31] or "Sheet1"
-    widths = [
-        column_widths[i] if column_widths else max(10, min(40, 2.2 * len(h)))
-        for i, h in enumerate(headers)
-    ]
+    sheet = Sheet(sheet_name, headers, rows, column_widths=column_widths or ())
+    return write_workbook(stream, [sheet])[0]
+
+
+def write_workbook(stream: str | IO[bytes], sheets: Sequence[Sheet]) -> list[int]:
+    """Write several sheets (rules as in ``write_xlsx``); return each sheet's data row count."""
+    prepared = []
+    for sheet in sheets:
+        name = _SHEET_NAME_FORBIDDEN.sub("_", sheet.name).strip("'")[:31] or "Sheet1"
+        widths = [
+            sheet.column_widths[i] if sheet.column_widths else max(10, min(40, 2.2 * len(h)))
+            for i, h in enumerate(sheet.headers)
+        ]
+        prepared.append(dataclasses.replace(sheet, name=name, column_widths=widths))
     # As in read_table: no reference cycles are made, and with a large ``rows`` list in
     # memory the cyclic collector's full scans cost a large share of the time.
     gc_was_enabled = gc.isenabled()
     gc.disable()
     try:
-        return xlsx.write_sheet(
+        return xlsx.write_workbook(
             stream,
-            headers,
-            rows,
-            sheet_name=name,
-            column_widths=widths,
+            prepared,
             bool_text=_BOOL_TEXT,
             localise=_local_naive,
             max_rows=EXCEL_MAX_ROWS,

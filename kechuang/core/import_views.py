@@ -22,6 +22,7 @@ from kechuang.core.imports.reports import rejected_rows_xlsx, template_xlsx
 from kechuang.core.imports.workflows import IMPORT_JOB
 from kechuang.core.models import ImportJob, ImportMode, ImportStatus, Role
 from kechuang.core.permissions import get_object_for_user, role_required
+from kechuang.core.services import system_actor
 from kechuang.core.tabular import MAX_UPLOAD_BYTES
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -86,6 +87,7 @@ def import_list(request):
     else:
         form = UploadForm(initial={"kind": request.GET.get("kind")})
     jobs = ImportJob.objects.visible_to(request.user).select_related("created_by")
+    services.fail_stale_jobs(jobs, acting_user=system_actor("imports"))
     page = Paginator(jobs, 25).get_page(request.GET.get("page"))
     kinds = services.importer_classes()
     return render(
@@ -96,7 +98,12 @@ def import_list(request):
 
 
 def _job(request, pk) -> ImportJob:
-    return get_object_for_user(ImportJob, request.user, pk)
+    job = get_object_for_user(ImportJob, request.user, pk)
+    if job.is_running and services.fail_stale_jobs(
+        ImportJob.objects.filter(pk=job.pk), acting_user=system_actor("imports")
+    ):
+        job.refresh_from_db()
+    return job
 
 
 @staff_only

@@ -427,10 +427,14 @@ class ImportJob(models.Model):
     # [[row, column, severity, message], ...] in row order (capped, see problems_truncated).
     problems = models.JSONField(default=list, blank=True)
     problems_truncated = models.BooleanField(default=False)
+    # Problems found beyond the stored ones (IMPORT_MAX_STORED_PROBLEMS): only counted.
+    problems_omitted = models.PositiveIntegerField(default=0)
     error = models.TextField(_("error"), blank=True)  # why the whole file was refused
     progress = models.PositiveSmallIntegerField(_("progress"), default=0)  # percent
     progress_note = models.CharField(max_length=200, blank=True)
     task_id = models.CharField(max_length=64, blank=True)
+    # Last sign of life of a running check/apply; a job silent for too long is failed.
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
 
     objects = ImportJobQuerySet.as_manager()
 

@@ -8,6 +8,10 @@ with a translated message that names the problem and what to do about it.
 
 Spreadsheets are read with python-calamine (Rust, ~100k rows/s and more); CSV with
 the csv module after detecting UTF-8 (with or without BOM), UTF-16 or GBK/GB18030.
+Uploads are untrusted: the sheet size an .xlsx declares, the rows, columns and
+characters per cell are capped (kechuang.core.tableguard.Limits, from settings), and
+the read runs in a child process with a memory and CPU limit, so no file can take
+down the process that reads it.
 Header mapping lives in kechuang.core.columns and writing in kechuang.core.export;
 both are re-exported here so callers keep one import.
 """
@@ -29,7 +33,9 @@ import python_calamine
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext
 
+from kechuang.core import tableguard
 from kechuang.core.tablebase import TableError, column_letter
+from kechuang.core.tableguard import Limits
 
 __all__ = [
     "Column",
@@ -47,7 +53,6 @@ __all__ = [
 
 MAX_UPLOAD_BYTES = 100 * 1024 * 1024
 MAX_UNCOMPRESSED_BYTES = 1024 * 1024 * 1024  # guards against zip bombs
-MAX_ROWS = 1_000_000
 # How many non-empty rows at the top may hold titles, notes and the header.
 _HEADER_SEARCH_ROWS = 10
 
@@ -75,6 +80,9 @@ class Table:
     skipped_rows: list[int] = field(default_factory=list)  # title/note rows above the header
     sheet_name: str | None = None
     encoding: str | None = None
+    # The data rows' cells column by column, when the reader already had them (the
+    # contained read hands the table back by columns): saves importers a transposition.
+    columns: list[list[Any]] | None = field(default=None, repr=False, compare=False)
 
     def __iter__(self) -> Iterator[Row]:
         return iter(self.rows)
@@ -204,14 +212,15 @@ def read_table(
     filename: str = "",
     *,
     sheet: str | int | None = None,
-    max_rows: int = MAX_ROWS,
+    max_rows: int | None = None,
 ) -> Table:
     """Read the first (or the given) sheet of an uploaded xlsx/xls/ods file, or a CSV file.
 
     ``data`` is the file's bytes or a binary file object (a Django ``UploadedFile``
     works; its ``name`` is used when ``filename`` is empty). The header row is found
     automatically: title rows such as a merged "2023年企业名单" above it are skipped.
-    Raises :class:`TableError`.
+    ``max_rows`` lowers the TABULAR_MAX_ROWS setting. Raises :class:`TableError`,
+    also when the file is too large to read or the reader died on it.
     """
     if not isinstance(data, bytes | bytearray | memoryview):
         filename = filename or getattr(data, "name", "") or ""
@@ -230,32 +239,59 @@ def read_table(
             code="too_large",
         )
     kind = _sniff(raw, filename)
+    limits = Limits.from_settings(max_rows)
     # Reading allocates millions of small objects and none of them form cycles; the cyclic
     # garbage collector would otherwise rescan them over and over (about 40% of read time).
     gc_was_enabled = gc.isenabled()
     gc.disable()
     try:
-        return _read(raw, kind, filename, name, sheet, max_rows)
+        if not limits.contained:
+            return _read(raw, kind, name, sheet, limits)
+        encoded = tableguard.run_contained(
+            lambda: tableguard.encode_table(_read(raw, kind, name, sheet, limits)), limits
+        )
+        return tableguard.decode_table(encoded, Table, Row)
+    except tableguard.ReaderDied as exc:
+        raise TableError(_reader_died_message(name, exc.reason), code="unreadable") from None
     finally:
         if gc_was_enabled:
             gc.enable()
 
 
-def _read(
-    raw: bytes, kind: str, filename: str, name: str, sheet: str | int | None, max_rows: int
-) -> Table:
+def _reader_died_message(name: str, reason: str) -> str:
+    if reason == "time":
+        return _(
+            "Reading %(name)s took longer than allowed and was stopped; it is probably much "
+            "larger than its data (for example formatting or a cell far below or to the right "
+            "of the table). Copy only the table into a new workbook, save it and upload that."
+        ) % {"name": name}
+    if reason == "crash":
+        return _(
+            "Cannot read %(name)s: the spreadsheet reader stopped on it, so the file is probably "
+            "damaged. Open it in Excel, save it again as .xlsx and upload that."
+        ) % {"name": name}
+    return _(
+        "Cannot read %(name)s: reading it needed more memory than allowed and was stopped, "
+        "usually because a worksheet reaches cells far below or to the right of the table. "
+        "Copy only the table into a new workbook, save it and upload that."
+    ) % {"name": name}
+
+
+def _read(raw: bytes, kind: str, name: str, sheet: str | int | None, limits: Limits) -> Table:
     if kind == "csv":
         text, encoding = _decode_text(raw, name)
-        grid = _csv_grid(text, name)
-        return _build_table(grid, None, kind="csv", name=name, max_rows=max_rows, encoding=encoding)
-    grid, merged, sheet_name = _spreadsheet_grid(raw, name, sheet)
+        grid = _csv_grid(text, name, limits)
+        return _build_table(
+            grid, None, kind="csv", name=name, max_rows=limits.max_rows, encoding=encoding
+        )
+    grid, merged, sheet_name = _spreadsheet_grid(raw, kind, name, sheet, limits)
     return _build_table(
-        grid, merged, kind=kind, name=name, max_rows=max_rows, sheet_name=sheet_name
+        grid, merged, kind=kind, name=name, max_rows=limits.max_rows, sheet_name=sheet_name
     )
 
 
 def _spreadsheet_grid(
-    raw: bytes, name: str, sheet: str | int | None
+    raw: bytes, kind: str, name: str, sheet: str | int | None, limits: Limits
 ) -> tuple[list[list[Any]], list[tuple[tuple[int, int], tuple[int, int]]], str]:
     try:
         workbook = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(raw))
@@ -290,11 +326,15 @@ def _spreadsheet_grid(
                     _("There is no visible worksheet in %(name)s.") % {"name": name},
                     code="no_sheet",
                 )
-            worksheet = workbook.get_sheet_by_name(visible[0])
+            sheet_name = visible[0]
         elif isinstance(sheet, int):
-            worksheet = workbook.get_sheet_by_index(sheet)
+            sheet_name = workbook.sheet_names[sheet]
         else:
-            worksheet = workbook.get_sheet_by_name(sheet)
+            sheet_name = sheet
+        if kind == "xlsx":
+            # Loading a sheet allocates its whole declared rectangle: check it first.
+            _check_declared_size(raw, sheet_name, name, limits)
+        worksheet = workbook.get_sheet_by_name(sheet_name)
     except (python_calamine.WorksheetNotFound, IndexError):
         raise TableError(
             _("There is no worksheet “%(sheet)s” in %(name)s; its worksheets are: %(sheets)s.")
@@ -316,7 +356,74 @@ def _spreadsheet_grid(
             code="corrupt",
         ) from None
     merged = list(worksheet.merged_cell_ranges or [])
-    return _normalize_grid(grid), merged, worksheet.name
+    where = _where(name, worksheet.name)
+    width = max(map(len, grid[:1] + grid[-1:]), default=0)
+    _check_size(len(grid), width, where, limits)
+    return _normalize_grid(grid, where, limits.max_cell_chars), merged, worksheet.name
+
+
+def _where(name: str, sheet_name: str | None) -> str:
+    if sheet_name is None:
+        return name
+    return _("worksheet “%(sheet)s” of %(name)s") % {"name": name, "sheet": sheet_name}
+
+
+def _check_declared_size(raw: bytes, sheet_name: str, name: str, limits: Limits) -> None:
+    with zipfile.ZipFile(io.BytesIO(raw)) as archive:
+        size = tableguard.declared_sizes(archive).get(sheet_name)
+    if size is not None:
+        _check_size(*size, _where(name, sheet_name), limits)
+
+
+def _check_size(rows: int, columns: int, where: str, limits: Limits) -> None:
+    """Refuse a sheet taller or wider than the limits, naming the sheet and the limit."""
+    if rows > limits.max_sheet_rows:
+        message = _(
+            "%(where)s spans %(rows)d rows; at most %(limit)d data rows can be imported at "
+            "once. Split the data into several files, or delete the empty rows below the table."
+        ) % {"where": where, "rows": rows, "limit": limits.max_rows}
+        raise TableError(_capitalize(message), code="too_many_rows")
+    if columns > limits.max_columns:
+        message = _(
+            "%(where)s spans %(columns)d columns (up to column %(last)s); at most %(limit)d "
+            "columns can be imported. Delete the columns to the right of the table."
+        ) % {
+            "where": where,
+            "columns": columns,
+            "last": column_letter(columns - 1),
+            "limit": limits.max_columns,
+        }
+        raise TableError(_capitalize(message), code="too_many_columns")
+
+
+def _capitalize(message: str) -> str:
+    return message[:1].upper() + message[1:]
+
+
+def _check_cell_length(
+    column: Sequence[Any], longest: int, index: int, first_row: int, where: str, limit: int
+) -> None:
+    """Refuse a cell longer than ``limit`` characters, naming its cell (e.g. C12)."""
+    if longest <= limit:
+        return
+    position = next(i for i, cell in enumerate(column) if type(cell) is str and len(cell) > limit)
+    raise TableError(
+        _(
+            "In %(where)s, cell %(cell)s holds %(length)d characters; a cell may hold at most "
+            "%(limit)d (Excel's own limit). Shorten it and upload the file again."
+        )
+        % {
+            "where": where,
+            "cell": f"{column_letter(index)}{first_row + position}",
+            "length": longest,
+            "limit": limit,
+        },
+        code="cell_too_long",
+    )
+
+
+def _longest_text(column: Sequence[Any]) -> int:
+    return max((len(cell) for cell in column if type(cell) is str), default=0)
 
 
 _FLOAT_LIMIT = float(2**53)
@@ -353,18 +460,33 @@ def _normalize_column(column: Sequence[Any]) -> list[Any]:
     return [_normalize_cell(cell) for cell in column]
 
 
-def _normalize_grid(grid: list[list[Any]]) -> list[list[Any]]:
+def _normalize_grid(grid: list[list[Any]], where: str, max_chars: int) -> list[list[Any]]:
+    """Normalize the cells (see _normalize_column) and refuse a cell longer than max_chars."""
     if not grid:
         return grid
     width = len(grid[0])
     if any(len(row) != width for row in grid):  # calamine's grid is rectangular; be safe
+        for number, row in enumerate(grid, start=1):
+            for index, cell in enumerate(row):
+                if type(cell) is str and len(cell) > max_chars:
+                    _check_cell_length([cell], len(cell), index, number, where, max_chars)
         return [[_normalize_cell(cell) for cell in row] for row in grid]
     # The rows at the top (titles, the header) mix text into number columns: cell by cell.
+    for index, column in enumerate(zip(*grid[:_HEAD_ROWS], strict=True)):
+        _check_cell_length(column, _longest_text(column), index, 1, where, max_chars)
     head = [[_normalize_cell(cell) for cell in row] for row in grid[:_HEAD_ROWS]]
     body = grid[_HEAD_ROWS:]
     if not body or not width:
         return head + [[] for _row in body]
-    columns = [_normalize_column(column) for column in zip(*body, strict=True)]
+    columns = []
+    for index, column in enumerate(zip(*body, strict=True)):
+        cells = _normalize_column(column)
+        if type(cells[0]) is str and None not in cells:
+            longest = max(map(len, cells))
+        else:
+            longest = _longest_text(cells)
+        _check_cell_length(cells, longest, index, _HEAD_ROWS + 1, where, max_chars)
+        columns.append(cells)
     return head + list(map(list, zip(*columns, strict=True)))
 
 
@@ -409,17 +531,34 @@ def _decode_text(raw: bytes, name: str) -> tuple[str, str]:
     return text, "gbk" if encoding == "gb18030" else encoding
 
 
-def _csv_grid(text: str, name: str) -> list[list[Any]]:
-    first_line = next((line for line in text.splitlines() if line.strip()), "")
+def _csv_grid(text: str, name: str, limits: Limits) -> list[list[Any]]:
+    first_line = next((line for line in text[:1_000_000].splitlines() if line.strip()), "")
     delimiter = max((",", "\t", ";", "|"), key=first_line.count)
     if not first_line.count(delimiter):
         delimiter = ","
+    grid: list[list[Any]] = []
+    append = grid.append
+    # csv's field limit is process-wide: set it for this read only (it runs in a child
+    # process unless containment is switched off).
+    previous_limit = csv.field_size_limit(limits.max_cell_chars)
     try:
-        return [
-            [cell.strip() or None for cell in record]
-            for record in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-        ]
+        for record in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter):
+            if len(record) > limits.max_columns and any(record[limits.max_columns :]):
+                _check_size(len(grid) + 1, len(record), name, limits)
+            append([cell.strip() or None for cell in record])
+            if len(grid) > limits.max_sheet_rows:
+                _check_size(len(grid), 0, name, limits)
+        return grid
     except csv.Error as exc:
+        if "field larger than field limit" in str(exc):
+            raise TableError(
+                _(
+                    "In %(where)s, row %(row)d has a cell of more than %(limit)d characters "
+                    "(Excel's own limit); shorten it and upload the file again."
+                )
+                % {"where": name, "row": len(grid) + 1, "limit": limits.max_cell_chars},
+                code="cell_too_long",
+            ) from None
         raise TableError(
             _(
                 "The CSV format of %(name)s is wrong (%(detail)s); check that quotation marks "
@@ -428,6 +567,8 @@ def _csv_grid(text: str, name: str) -> list[list[Any]]:
             % {"name": name, "detail": exc},
             code="csv",
         ) from None
+    finally:
+        csv.field_size_limit(previous_limit)
 
 
 def _header_text(cell: Any) -> str:
@@ -459,15 +600,7 @@ def _build_table(
     sheet_name: str | None = None,
     encoding: str | None = None,
 ) -> Table:
-    where = (
-        name
-        if sheet_name is None
-        else _("worksheet “%(sheet)s” of %(name)s")
-        % {
-            "name": name,
-            "sheet": sheet_name,
-        }
-    )
+    where = _where(name, sheet_name)
     candidates: list[int] = []
     for index, row in enumerate(grid):
         if _count(row):

@@ -6,6 +6,7 @@ import io
 
 from django.utils.translation import gettext as _
 
+from kechuang.core.export import Sheet, write_workbook, write_xlsx
 from kechuang.plans.dashboards import PlanDashboard
 from kechuang.plans.status import AT_RISK, OFF_TRACK, ON_TRACK
 
@@ -135,75 +136,46 @@ def plan_report_docx(dash: PlanDashboard) -> bytes:
 
 
 def plan_report_xlsx(dash: PlanDashboard) -> bytes:
-    from openpyxl import Workbook
-
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "指标"
-    ws.append(
+    """The indicators, the chart series and the tasks as three sheets (core's xlsx writer)."""
+    indicators = [
         [
-            "指标",
-            "单位",
-            "类型",
-            "方向",
-            "基期值",
-            "基期年",
-            "目标值",
-            "目标年",
-            "当前值",
-            "截至",
-            "路径应达",
-            "差距",
-            "状态",
-            "进度%",
+            ind.name, ind.unit, ind.kind, ind.direction, ev.baseline, ev.baseline_year, ev.target,
+            ind.target_year, ev.actual, ev.actual_at, ev.expected, ev.gap, STATUS_ZH.get(ev.status),
+            ev.progress_pct,
         ]
-    )
-    for ev in dash.evaluations:
-        ind = ev.indicator
-        ws.append(
-            [
-                ind.name, ind.unit, ind.kind, ind.direction, ev.baseline, ev.baseline_year, ev.target,
-                ind.target_year, ev.actual, ev.actual_at, ev.expected, ev.gap, STATUS_ZH.get(ev.status),
-                ev.progress_pct,
-            ]
-        )  # fmt: skip
-    ws2 = wb.create_sheet("图表数据")
-    ws2.append(["指标", "序列", "年份", "数值"])
-    for series in dash.chart_data():
-        for label, values in (("实际", series["actual"]), ("目标路径", series["path"])):
-            for year, value in zip(series["years"], values, strict=True):
-                ws2.append([series["name"], label, int(year), value])
-    ws3 = wb.create_sheet("任务")
-    ws3.append(["序号", "领域", "重点工作", "牵头单位", "责任单位", "状态", "逾期"])
-    for row in dash.tasks:
-        ws3.append(
-            [row.task.number, row.task.area, row.task.title, row.lead, "、".join(row.units),
-             TASK_STATUS_ZH.get(row.task.status), "是" if row.overdue else "否"]
-        )  # fmt: skip
+        for ev in dash.evaluations
+        for ind in (ev.indicator,)
+    ]  # fmt: skip
+    series = [
+        [item["name"], label, int(year), value]
+        for item in dash.chart_data()
+        for label, values in (("实际", item["actual"]), ("目标路径", item["path"]))
+        for year, value in zip(item["years"], values, strict=True)
+    ]
+    tasks = [
+        [row.task.number, row.task.area, row.task.title, row.lead, "、".join(row.units),
+         TASK_STATUS_ZH.get(row.task.status), "是" if row.overdue else "否"]
+        for row in dash.tasks
+    ]  # fmt: skip
     buf = io.BytesIO()
-    wb.save(buf)
+    write_workbook(
+        buf,
+        [
+            Sheet("指标", ["指标", "单位", "类型", "方向", "基期值", "基期年", "目标值", "目标年",
+                           "当前值", "截至", "路径应达", "差距", "状态", "进度%"], indicators),
+            Sheet("图表数据", ["指标", "序列", "年份", "数值"], series),
+            Sheet("任务", ["序号", "领域", "重点工作", "牵头单位", "责任单位", "状态", "逾期"], tasks),
+        ],
+    )  # fmt: skip
     return buf.getvalue()
 
 
 def lapsing_xlsx(indicator, fc) -> bytes:
     """Enterprises whose certificate lapses before the target date (to remind them to re-apply)."""
-    from openpyxl import Workbook
-
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "到期未续"
-    ws.append(
-        [
-            _("enterprise"),
-            _("unified social credit code"),
-            _("town / street"),
-            _("certificate no."),
-            _("expires on"),
-        ]
-    )
+    rows = []
     for lapse in fc.lapsing:
         ent = lapse.enterprise
-        ws.append(
+        rows.append(
             [
                 ent.name if ent else lapse.enterprise_id,
                 ent.uscc if ent else "",
@@ -212,6 +184,13 @@ def lapsing_xlsx(indicator, fc) -> bytes:
                 lapse.expires_on,
             ]
         )
+    headers = [
+        _("enterprise"),
+        _("unified social credit code"),
+        _("town / street"),
+        _("certificate no."),
+        _("expires on"),
+    ]
     buf = io.BytesIO()
-    wb.save(buf)
+    write_xlsx(buf, headers, rows, sheet_name="到期未续")
     return buf.getvalue()

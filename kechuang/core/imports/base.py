@@ -245,7 +245,11 @@ class Importer:
         by_name = {f.name: f for f in self.fields}
         total = len(table.rows)
         self.progress(0, total, _("Checking rows"))
-        cells_by_column = list(zip(*(r.values for r in table.rows), strict=True))
+        cells_by_column = (
+            table.columns
+            if table.columns is not None
+            else list(zip(*(r.values for r in table.rows), strict=True))
+        )
         names: list[str] = []
         converted: list[list[Any]] = []
         cell_errors: dict[int, list[tuple[str, str]]] = {}

@@ -17,14 +17,17 @@ as "Writing …" until it commits.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import gc
 import logging
+import time
 import traceback
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
+from django.db import OperationalError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
@@ -33,14 +36,18 @@ from kechuang.core import audit
 from kechuang.core.imports.base import Importer, Prepared
 from kechuang.core.imports.workflows import IMPORT_JOB, move
 from kechuang.core.models import ImportJob, ImportMode, ImportStatus, User
+from kechuang.core.tablebase import clip, shorten_message
 from kechuang.core.workflow import InvalidTransition
 
 logger = logging.getLogger(__name__)
 
-# Keep at most this many problems on the job for the report page; the rejected-rows
-# workbook is rebuilt from the stored file and lists every rejected row.
-MAX_STORED_PROBLEMS = 20_000
+# Keep at most this many problems on the job (report page, rejected-rows workbook);
+# the others are counted in ``problems_omitted``.
+MAX_STORED_PROBLEMS = getattr(settings, "IMPORT_MAX_STORED_PROBLEMS", 1000)
 INLINE_MAX_BYTES = getattr(settings, "IMPORT_INLINE_MAX_BYTES", 512 * 1024)
+STALE_AFTER = dt.timedelta(seconds=getattr(settings, "IMPORT_STALE_AFTER_SECONDS", 15 * 60))
+MAX_ERROR_CHARS = 5000
+RUNNING = (ImportStatus.PENDING, ImportStatus.VALIDATING, ImportStatus.APPLYING)
 
 
 class ImportRefused(Exception):
@@ -122,8 +129,10 @@ def _progress_saver(job: ImportJob, start: int, end: int):
 
     def save(done: int, total: int, note: str) -> None:
         percent = start + (end - start) * done // total if total else start
-        job.progress, job.progress_note = percent, note[:200]
-        ImportJob.objects.filter(pk=job.pk).update(progress=percent, progress_note=note[:200])
+        job.progress, job.progress_note, job.heartbeat_at = percent, note[:200], timezone.now()
+        ImportJob.objects.filter(pk=job.pk).update(
+            progress=percent, progress_note=note[:200], heartbeat_at=job.heartbeat_at
+        )
 
     return save
 
@@ -144,16 +153,21 @@ def _store_report(job: ImportJob, prepared: Prepared) -> None:
     job.valid_rows = job.total_rows - job.error_rows
     job.warning_rows = counts["warning"]
     job.planned = {k: counts[k] for k in ("create", "update", "unchanged")}
-    problems = []
-    for problem in prepared.problems():
+    problems, omitted = [], 0
+    for number, column, severity, message in prepared.problems():
         if len(problems) >= MAX_STORED_PROBLEMS:
-            job.problems_truncated = True
-            break
-        problems.append(list(problem))
+            omitted += 1
+            continue
+        problems.append([number, clip(column), severity, shorten_message(message)])
     if prepared.unknown_columns:
-        job.planned["ignored_columns"] = prepared.unknown_columns
+        job.planned["ignored_columns"] = [clip(c) for c in prepared.unknown_columns[:50]]
     job.problems = problems
-    job.error = "\n".join(prepared.file_errors)
+    job.problems_omitted, job.problems_truncated = omitted, bool(omitted)
+    job.error = _bounded_error("\n".join(shorten_message(e) for e in prepared.file_errors))
+
+
+def _bounded_error(text: str) -> str:
+    return clip(text, MAX_ERROR_CHARS)
 
 
 def run_dry_run(job: ImportJob, *, acting_user, prepared: Prepared | None = None) -> Prepared:
@@ -166,7 +180,8 @@ def run_dry_run(job: ImportJob, *, acting_user, prepared: Prepared | None = None
 def _dry_run(job: ImportJob, acting_user, prepared: Prepared | None) -> Prepared:
     move(job, ImportStatus.VALIDATING)
     job.progress, job.error = 0, ""
-    job.save(update_fields=["status", "progress", "error"])
+    job.heartbeat_at = timezone.now()
+    job.save(update_fields=["status", "progress", "error", "heartbeat_at"])
     try:
         importer = _importer(job, acting_user, 0, 90)
         if prepared is None:
@@ -177,9 +192,11 @@ def _dry_run(job: ImportJob, acting_user, prepared: Prepared | None) -> Prepared
         move(job, ImportStatus.VALIDATED if prepared.ok else ImportStatus.FAILED)
     except Exception as exc:  # never leave a job "checking" forever
         logger.exception("Dry run of import %s failed", job.pk)
-        move(job, ImportStatus.FAILED)
-        job.error = _("The check stopped: %(error)s") % {"error": exc}
-        prepared = prepared or Prepared(importer=None, file_errors=[job.error])
+        reason = _bounded_error(_("The check stopped: %(error)s") % {"error": exc})
+        record_failure(job, reason, acting_user=acting_user)
+        if is_locked(exc):
+            raise  # the worker retries a run that met a locked database
+        return prepared or Prepared(importer=None, file_errors=[reason])
     job.progress, job.progress_note, job.validated_at = 100, "", timezone.now()
     job.save()
     return prepared
@@ -191,6 +208,63 @@ def _check_can_apply(job: ImportJob) -> None:
     except InvalidTransition:
         raise ImportRefused(_("This import cannot be applied now (status: %(status)s).")
                             % {"status": job.get_status_display()}) from None  # fmt: skip
+
+
+def is_locked(exc: BaseException) -> bool:
+    """Whether ``exc`` is SQLite's "database is locked" (another writer held it too long)."""
+    return isinstance(exc, OperationalError) and "locked" in str(exc)
+
+
+def record_failure(job: ImportJob, reason: str, *, acting_user, attempts: int = 5) -> None:
+    """Mark the job failed with ``reason``, retrying while the database is locked; audited."""
+    now = timezone.now()
+    fields = {"status": ImportStatus.FAILED, "error": _bounded_error(reason), "progress": 100,
+              "progress_note": "", "heartbeat_at": now}  # fmt: skip
+    for attempt in range(attempts):
+        try:
+            with transaction.atomic():
+                ImportJob.objects.filter(pk=job.pk).update(**fields)
+                audit.record_event(
+                    job, "import_failed", {"reason": fields["error"]}, actor=acting_user
+                )
+            break
+        except OperationalError as exc:
+            if not is_locked(exc) or attempt == attempts - 1:
+                raise
+            time.sleep(0.5 * 2**attempt)
+    for name, value in fields.items():
+        setattr(job, name, value)
+
+
+def fail_stale_jobs(jobs=None, *, acting_user) -> int:
+    """Mark running jobs that stopped giving signs of life as failed; return how many.
+
+    A job whose worker or reader died (killed, out of memory, machine restarted) would
+    otherwise show "checking" forever. Called where jobs are listed or opened and by
+    the worker before each task.
+    """
+    queryset = ImportJob.objects.all() if jobs is None else jobs
+    limit = timezone.now() - STALE_AFTER
+    stale = queryset.filter(status__in=RUNNING).filter(
+        Q(heartbeat_at__lt=limit) | Q(heartbeat_at__isnull=True, created_at__lt=limit)
+    )
+    reason = _(
+        "The import stopped without finishing: nothing was heard from it for %(minutes)d "
+        "minutes (the background worker or the file reader stopped). Nothing was written; "
+        "check the file again."
+    ) % {"minutes": STALE_AFTER.total_seconds() // 60}
+    with transaction.atomic():
+        failed = list(stale.select_for_update())
+        for job in failed:
+            job.status, job.error, job.progress, job.progress_note = (
+                ImportStatus.FAILED,
+                reason,
+                100,
+                "",
+            )
+            job.save(update_fields=["status", "error", "progress", "progress_note"])
+            audit.record_event(job, "import_failed", {"reason": reason}, actor=acting_user)
+    return len(failed)
 
 
 def apply_import(
@@ -208,7 +282,8 @@ def _apply(job: ImportJob, acting_user, mode: str | None, prepared: Prepared | N
         job.mode = mode
     move(job, ImportStatus.APPLYING)
     job.progress, job.error = 0, ""
-    job.save(update_fields=["status", "progress", "error", "mode"])
+    job.heartbeat_at = timezone.now()
+    job.save(update_fields=["status", "progress", "error", "mode", "heartbeat_at"])
     importer = _importer(job, acting_user, 0, 80)
     try:
         if prepared is None:
@@ -252,13 +327,13 @@ def _apply(job: ImportJob, acting_user, mode: str | None, prepared: Prepared | N
         raise
     except Exception as exc:
         logger.exception("Apply of import %s failed; rolled back", job.pk)
-        job.refresh_from_db()
-        move(job, ImportStatus.FAILED)
-        job.progress = 100
-        job.error = _("The import stopped and nothing was written (all changes were rolled back): "
-                      "%(error)s") % {"error": exc}  # fmt: skip
-        job.progress_note = traceback.format_exception_only(exc)[-1][:200]
-        job.save()
+        record_failure(job, _("The import stopped and nothing was written (all changes were "
+                              "rolled back): %(error)s") % {"error": exc},
+                       acting_user=acting_user)  # fmt: skip
+        note = traceback.format_exception_only(exc)[-1][:200]
+        with contextlib.suppress(OperationalError):
+            ImportJob.objects.filter(pk=job.pk).update(progress_note=note)
+        job.progress_note = note
         raise
 
 
@@ -283,6 +358,7 @@ def start_dry_run(job: ImportJob, *, acting_user) -> None:
         return
     from kechuang.core.imports.tasks import dry_run_task
 
+    ImportJob.objects.filter(pk=job.pk).update(heartbeat_at=timezone.now())
     result = dry_run_task.enqueue(job.pk, acting_user.pk)
     ImportJob.objects.filter(pk=job.pk).update(task_id=str(result.id)[:64])
 
@@ -299,6 +375,7 @@ def start_apply(job: ImportJob, *, acting_user, mode: str | None = None) -> None
         progress=0,
         error="",
         mode=mode or job.mode,
+        heartbeat_at=timezone.now(),
     )
     from kechuang.core.imports.tasks import apply_task
 

@@ -336,6 +336,9 @@ def test_template_has_chinese_headers_and_a_notes_sheet():
     assert "注册资本(万元)" in headers
     notes = {row[0].value: row[3].value for row in book["填写说明"].iter_rows(min_row=2)}
     assert "2023年5月1日" in notes["成立日期"]
+    # Written by core's one xlsx writer: credit-code columns are text, required headers marked.
+    assert book["数据"].column_dimensions["A"].number_format == "@"
+    assert book["数据"]["A1"].fill.fgColor.rgb != book["数据"]["C1"].fill.fgColor.rgb
 
 
 def test_template_reads_back_as_a_valid_empty_import(officer):

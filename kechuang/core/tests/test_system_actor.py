@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[2]
 # plus the system actor itself. Anything else must take a required keyword-only acting_user.
 READ_ONLY = {
     "core/services.py": {"system_actor"},
-    "core/imports/services.py": {"importer_classes", "importer_class", "can_import"},
+    "core/imports/services.py": {"importer_classes", "importer_class", "can_import", "is_locked"},
     # touch: marks rows changed for the evaluator, only ever called inside audited services.
     "enterprises/services.py": {
         "touch",

@@ -88,3 +88,53 @@ def test_dashboard_page_and_api_values(client_for, api_for, officer):
         "有效期内高新技术企业": 10.0,
         "技术合同成交额": 230.0,
     }
+
+
+INJECTIONS = ["=cmd|' /C calc'!A0", '=HYPERLINK("http://evil.example/","点我")', "+1+1", "@SUM(1)"]
+
+
+def test_report_xlsx_writes_formula_like_names_as_text(client_for, officer):
+    from openpyxl import load_workbook
+
+    plan = PlanFactory(title="注入测试")
+    for name in INJECTIONS:
+        IndicatorFactory(plan=plan, name=name, target_value=10, target_year=2030)
+    AssignmentFactory(task=TaskFactory(plan=plan, title=INJECTIONS[1]))
+    response = client_for(officer).get(f"/plans/{plan.pk}/report.xlsx")
+    book = load_workbook(io.BytesIO(response.content))
+    cells = [row[0] for row in book["指标"].iter_rows(min_row=2)]
+    assert sorted(c.value for c in cells) == sorted(INJECTIONS)
+    assert {c.data_type for c in cells} == {"s"}
+    tasks = [
+        c for row in book["任务"].iter_rows(min_row=2) for c in row if c.value == INJECTIONS[1]
+    ]
+    assert tasks and all(c.data_type == "s" for c in tasks)
+
+
+def test_lapsing_xlsx_writes_a_formula_like_enterprise_name_as_text(client_for, officer):
+    from openpyxl import load_workbook
+
+    from kechuang.enterprises.tests.factories import EnterpriseFactory
+
+    today = datetime.date.today()
+    plan = PlanFactory()
+    hte = QualificationTypeFactory(code="HTE")
+    QualificationFactory(
+        type=hte,
+        enterprise=EnterpriseFactory(name=INJECTIONS[1]),
+        certificate_no=INJECTIONS[0],
+        issued_on=today - datetime.timedelta(days=300),
+        expires_on=today + datetime.timedelta(days=400),
+    )
+    ind = IndicatorFactory(
+        plan=plan,
+        name="有效期内高新技术企业",
+        target_value=10,
+        target_year=today.year + 3,
+        source_kind=SourceKind.COMPUTED,
+        source={"aggregate": "count_valid", "qualification": ["HTE"]},
+    )
+    response = client_for(officer).get(f"/plans/indicators/{ind.pk}/lapsing.xlsx")
+    [row] = list(load_workbook(io.BytesIO(response.content)).active.iter_rows(min_row=2))
+    assert (row[0].value, row[0].data_type) == (INJECTIONS[1], "s")
+    assert (row[3].value, row[3].data_type) == (INJECTIONS[0], "s")
