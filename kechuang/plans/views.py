@@ -271,7 +271,7 @@ def indicator_detail(request, pk: int):
             "indicator": indicator,
             "ev": ev,
             "fc": fc,
-            "lapsing": fc.lapsing[:100] if fc else [],
+            "lapsing": forecast.visible_lapsing(fc, request.user)[:100] if fc else [],
             "reports": reports,
             "form": form,
             "can_report": can_report and not indicator.is_computed,
@@ -304,9 +304,9 @@ def indicator_lapsing_export(request, pk: int):
     indicator = get_object_for_user(Indicator, request.user, pk)
     if not forecast.can_forecast(indicator):
         raise Http404
-    fc = forecast.forecast_indicator(indicator)
+    lapses = forecast.visible_lapsing(forecast.forecast_indicator(indicator), request.user)
     return _download(
-        exports.lapsing_xlsx(indicator, fc), f"{indicator.name}-到期未续企业.xlsx", XLSX
+        exports.lapsing_xlsx(indicator, lapses), f"{indicator.name}-到期未续企业.xlsx", XLSX
     )
 
 
