@@ -242,7 +242,9 @@ def indicator_detail(request, pk: int):
         is_unit_user(request.user) and indicator.responsible_unit_id is not None
     )
     form = IndicatorReportForm()
-    if request.method == "POST" and can_report:
+    if request.method == "POST" and not can_report:
+        raise PermissionDenied  # a value may only be filed by those who can report it
+    if request.method == "POST":
         form = IndicatorReportForm(request.POST, request.FILES)
         if form.is_valid():
             try:
