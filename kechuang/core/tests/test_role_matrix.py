@@ -332,12 +332,24 @@ def _rows_written() -> int:
 
 
 def _fingerprint(obj=None) -> tuple:
-    """The audited state of the target and the count of rows written on the connection."""
+    """Rows written on the connection, and the state a write would leave behind.
+
+    The row count also moves when a service saves, finds the result out of scope and
+    rolls back (the check-after-save pattern), so only a change in both counts.
+    """
+    from kechuang.core.models import Notification, OutboxEmail
+
     state = None
     if obj is not None:
-        fresh = type(obj)._default_manager.filter(pk=obj.pk).first()
-        state = audit.snapshot(fresh) if fresh is not None else None
-    return _rows_written(), state
+        model = type(obj)
+        fresh = model._default_manager.filter(pk=obj.pk).first()
+        state = (audit.snapshot(fresh) if fresh else None, model._default_manager.count())
+    counts = (AuditEntry.objects.count(), Notification.objects.count(), OutboxEmail.objects.count())
+    return _rows_written(), (state, counts)
+
+
+def _changed(before: tuple, after: tuple) -> bool:
+    return before[0] != after[0] and before[1] != after[1]
 
 
 # ---------------------------------------------------------------------------
@@ -546,7 +558,7 @@ def _check_post(world, actor, user, name, url, view, obj, page) -> list[str]:
     login = status == 302 and "/login/" in response.get("Location", "")
     if not (login or status in (*REFUSED, 405)):
         out.append(f"{where}: a write outside the user's scope must be refused")
-    if _fingerprint(obj) != before:
+    if _changed(before, _fingerprint(obj)):
         out.append(f"{where}: the refused write changed the database")
     return out
 
@@ -692,7 +704,7 @@ def _api_write(world, actor, api, method, url, obj) -> list[str]:
     out = [f"{where} leaks {leak}" for leak in _leaks(world, actor, response)]
     if status not in (401, 403, 404, 405):
         out.append(f"{where}: a write outside the user's scope must be refused")
-    if _fingerprint(obj) != before:
+    if _changed(before, _fingerprint(obj)):
         out.append(f"{where}: the refused write changed the database")
     return out
 
@@ -720,3 +732,137 @@ def test_history_page_of_every_auditable_model_opens(in_world):
     }
     untried = sorted(m._meta.label for m in business - seen)
     assert not untried, f"Add an object of each of these models to the matrix world: {untried}"
+
+
+# -- API creates that point at another scope's records ----------------------------------
+
+
+# Values that keep a copied body from colliding with its model's uniqueness rules.
+CREATE_OVERRIDES = {
+    "enterprises": {"uscc": "913101124147212701"},  # make_uscc(987654)
+    "plan-progress-reports": {"period": "2025Q1"},
+}
+
+
+def _payload(world, prefix, obj) -> dict:
+    """A valid create body: the record as commission staff read it, unique texts changed."""
+    data = _api(world, "commission").get(f"/api/{prefix}/{obj.pk}/").json()
+    model = type(obj)
+    out = {}
+    for key, value in data.items():
+        if key == "id" or isinstance(value, list | dict):
+            continue
+        try:
+            field_ = model._meta.get_field(key)
+        except Exception:  # noqa: BLE001 - computed serializer fields are left out
+            continue
+        if field_.unique and isinstance(value, str):
+            value = f"{value[:-3]}M{obj.pk:02d}" if key != "uscc" else value
+        out[key] = value
+    out.update(CREATE_OVERRIDES.get(prefix, {}))
+    return out
+
+
+def _foreign_keys(viewset) -> dict[str, tuple[str, str]]:
+    """Writable relations to scoped records in the create serializer → (model label, attr)."""
+    from rest_framework.relations import RelatedField
+
+    serializer = viewset.serializer_class()
+    out = {}
+    for name, f in serializer.fields.items():
+        if not isinstance(f, RelatedField) or f.read_only or f.queryset is None:
+            continue
+        label = f.queryset.model._meta.label
+        if label in SECRETS or label in ("enterprises.WatchList", "core.Jurisdiction"):
+            out[name] = (label, getattr(f, "slug_field", "pk"))
+    return out
+
+
+def _foreign(world, label: str, user) -> list:
+    """The world's records of `label` outside what `user` may change (places: the subtree)."""
+    if label == "core.Jurisdiction":
+        if user.is_commission:
+            return []
+        path = user.jurisdiction.path if user.jurisdiction_id else "/none/"
+        return [j for j in world.of(label) if not j.path.startswith(path) and j.level != "district"]
+    mine = _ids(visible(label, "change")(user))
+    return [o for o in world.of(label) if o.pk not in mine]
+
+
+def test_api_update_cannot_move_a_record_into_another_scope(in_world):
+    """PATCH one's own record so that a relation (park, town, enterprise...) points outside."""
+    from kechuang.api_urls import router
+
+    world, tried, problems = in_world, 0, []
+    for prefix, viewset, basename in router.registry:
+        if not hasattr(viewset, "partial_update"):
+            continue
+        label = _api_model(viewset, basename)
+        for actor in ACTORS:
+            user = world.actors[actor]
+            if not _api_allowed(viewset, user):
+                continue  # refused whatever the body: covered by the matrix above
+            own = [o for o in world.of(label) if o.pk in _ids(visible(label, "change")(user))]
+            for key, (rel_label, attr) in _foreign_keys(viewset).items():
+                for obj in own[:1]:
+                    for target in _foreign(world, rel_label, user):
+                        before = _fingerprint(obj)
+                        url = f"/api/{prefix}/{obj.pk}/"
+                        body = {key: getattr(target, attr)}
+                        response = _api(world, actor).patch(url, body, format="json")
+                        tried += 1
+                        where = f"PATCH {url} {body} as {actor}: {response.status_code}"
+                        if response.status_code not in (400, 403, 404):
+                            problems.append(f"{where}: moves the record out of the user's scope")
+                        if _changed(before, _fingerprint(obj)):
+                            problems.append(f"{where}: the refused change was written")
+    print(f"\napi updates: {tried} requests")
+    assert tried > 5
+    assert not problems, "\n".join(problems[:60]) + f"\n({len(problems)} problems)"
+
+
+def test_api_create_cannot_point_at_another_scope(in_world):
+    """POST a valid body whose relation (enterprise, task, unit...) is outside the actor's scope."""
+    from kechuang.api_urls import router
+
+    world, tried, problems = in_world, 0, []
+    for prefix, viewset, basename in router.registry:
+        if not hasattr(viewset, "create"):
+            continue
+        label = _api_model(viewset, basename)
+        sample = world.of(label)[0]
+        base = _payload(world, prefix, sample)
+        for actor in ACTORS:
+            if actor == "commission":
+                continue  # checked last: the body must be valid for it to mean anything
+            user = world.actors[actor]
+            targets = [(None, None, None)]
+            if _api_allowed(viewset, user):
+                targets = []
+                for key, (rel_label, attr) in _foreign_keys(viewset).items():
+                    foreign = _foreign(world, rel_label, user)
+                    # The last one: the world's first records already have memberships etc.
+                    targets += [(key, attr, o) for o in foreign[-1:]]
+            for key, attr, target in targets:
+                body = dict(base)
+                if key is not None:
+                    body[key] = getattr(target, attr)
+                before = _fingerprint(sample)
+                response = _api(world, actor).post(f"/api/{prefix}/", body, format="json")
+                tried += 1
+                where = f"POST /api/{prefix}/ {key}={getattr(target, 'pk', '')} as {actor}"
+                if response.status_code not in (400, 401, 403, 404):
+                    problems.append(f"{where}: {response.status_code}, must be refused")
+                if _changed(before, _fingerprint(sample)):
+                    problems.append(f"{where}: the refused create changed the database")
+                problems += [f"{where} leaks {leak}" for leak in _leaks(world, actor, response)]
+        # The same body is accepted from commission staff, so the refusals above were scope.
+        for key, (rel_label, attr) in _foreign_keys(viewset).items():
+            if key in base and world.of(rel_label) and rel_label != "core.Jurisdiction":
+                base[key] = getattr(world.of(rel_label)[-1], attr)
+        accepted = _api(world, "commission").post(f"/api/{prefix}/", base, format="json")
+        if accepted.status_code != 201:
+            problems.append(f"POST /api/{prefix}/ {base} as commission: {accepted.content[:300]}")
+    print(f"\napi creates: {tried} requests")
+    assert tried > 20
+    assert not problems, "\n".join(problems[:60]) + f"\n({len(problems)} problems)"
