@@ -140,6 +140,22 @@ class PolicyItem(BusinessModel):
         )
 
 
+class PushNoticeQuerySet(models.QuerySet):
+    def visible_to(self, user, action: str = "view") -> PushNoticeQuerySet:
+        """Commission staff: every push; station staff: the pushes made inside their subtree."""
+        if user is None or not user.is_authenticated or not user.is_active:
+            return self.none()
+        if user.is_commission:
+            return self
+        if user.is_station and action == "view":
+            path = user.jurisdiction.path
+            return self.filter(
+                Q(jurisdiction__path__startswith=path)
+                | Q(created_by__jurisdiction__path__startswith=path)
+            )
+        return self.none()
+
+
 class PushNotice(models.Model):
     """A notice pushed to the enterprises eligible for a policy item, with delivery counts."""
 
@@ -159,6 +175,8 @@ class PushNotice(models.Model):
     enterprises = models.PositiveIntegerField(_("enterprises"), default=0)
     notifications = models.PositiveIntegerField(_("in-app notices"), default=0)
     emails = models.PositiveIntegerField(_("e-mails queued"), default=0)
+
+    objects = PushNoticeQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at"]

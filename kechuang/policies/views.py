@@ -163,7 +163,7 @@ def item_eligible(request, pk: int):
         "policies/item_eligible.html",
         {"item": item, "page": page, "rows": rows, "by_town": by_town, "snapshot": snapshot,
          "total": services.total_amount(item, request.user, snapshot),
-         "pushes": PushNotice.objects.filter(item=item)[:10],
+         "pushes": PushNotice.objects.visible_to(request.user).filter(item=item)[:10],
          "push_form": PushForm(user=request.user)},
     )  # fmt: skip
 

@@ -233,6 +233,7 @@ SECRETS = {
     "plans.IndicatorReport": ("note",),
     "plans.ResponsibleUnit": ("name",),
     "core.ImportJob": ("original_name",),
+    "policies.PushNotice": ("title",),
 }
 
 

@@ -176,6 +176,16 @@ def build_world() -> World:
         world.add(rule)
     snapshot = run_snapshot(on=today)
     world.add(snapshot)
+    from kechuang.policies.models import PolicyItem
+    from kechuang.policies.services import push_notice
+
+    public_item = PolicyItem.objects.get(policy=published)
+    for side in "ab":  # each station pushes the published item to its own town
+        world.add(
+            push_notice(
+                public_item, acting_user=actors[f"station_{side}"], title=f"矩阵推送通知{side}"
+            )
+        )
     from kechuang.rules.models import EligibilityNotice, RuleVersion, SnapshotEnterprise
 
     for obj in RuleVersion.objects.filter(rule__in=rules):
