@@ -130,12 +130,8 @@ class EnterpriseForm(BootstrapMixin, forms.ModelForm):
     def clean_uscc(self):
         return validate_uscc(self.cleaned_data["uscc"])
 
-    def clean(self):
-        data = super().clean()
-        town, park = data.get("jurisdiction"), data.get("park")
-        if town and park and not park.path.startswith(town.path):
-            self.add_error("park", _("%(park)s is not in %(town)s.") % {"park": park, "town": town})
-        return data
+    # Town / park consistency and the station's jurisdiction are checked by
+    # services.location_errors, so the API and the importer get the same answer.
 
 
 class QualificationForm(BootstrapMixin, forms.ModelForm):

@@ -47,6 +47,7 @@ from kechuang.enterprises.models import (
     ReportSource,
     ReportStatus,
 )
+from kechuang.enterprises.services import location_errors
 
 # Above this many keys, one scan of the table beats chunked IN (…) queries.
 FULL_SCAN_KEYS = 20_000
@@ -61,6 +62,10 @@ USCC = UsccField(
     width=22,
 )
 DATE_NOTE = "2023-05-01、2023/5/1、2023.5.1、2023年5月1日、20230501 或 Excel 日期均可。"
+
+
+# Column of the enterprise file that holds each location field (for row errors).
+PLACE_COLUMNS = {"jurisdiction": "所属街镇", "park": "所属园区"}
 
 
 def _outside_scope() -> str:
@@ -275,22 +280,14 @@ class EnterpriseImporter(Importer):
                 park = self._resolve(self._park_cache, self.jurisdictions.park, park_text)
             except ParseError as exc:
                 row.error("所属园区", exc.message)
-        if park is not None:
-            if town is None and town_text is None:
-                town = self.jurisdictions.by_id.get(park.parent_id)
-            elif town is not None and park.parent_id != town.pk:
-                row.error(
-                    "所属园区",
-                    _("Park “%(park)s” is not in “%(town)s”.")
-                    % {"park": park.name, "town": town.name},
-                )
+        if park is not None and town is None and town_text is None:
+            town = self.jurisdictions.by_id.get(park.parent_id)
         if town is not None:
             values["jurisdiction_id"] = town.pk
-            if self.scope_path is not None and not (
-                town.path.startswith(self.scope_path)
-                or (park is not None and park.path.startswith(self.scope_path))
-            ):
-                row.error("所属街镇", _outside_scope())
+            # The same check as the form and the API (services.location_errors).
+            problems = location_errors(town, park, scope_path=self.scope_path)
+            for field, message in problems.items():
+                row.error(PLACE_COLUMNS[field], message)
         if park is not None:
             values["park_id"] = park.pk
         if industry is not None:

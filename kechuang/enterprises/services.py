@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from kechuang.core import audit
 from kechuang.core import services as core_services
 from kechuang.core.exceptions import ConflictError
-from kechuang.core.models import AuditAction
+from kechuang.core.models import AuditAction, JurisdictionLevel
 from kechuang.core.permissions import check_visible
 from kechuang.core.validators import normalize_uscc
 from kechuang.core.workflow import InvalidTransition
@@ -69,6 +69,44 @@ def _check_enterprise(enterprise: Enterprise, user) -> None:
     check_visible(enterprise, user, "change")
 
 
+def location_errors(town, park, *, scope_path: str | None) -> dict[str, str]:
+    """What is wrong with an enterprise's town / street and park, by field name.
+
+    `scope_path` is the station's subtree (None for commission staff): the place must
+    lie inside it through the town or the park, as `enterprise_scope_q` sees it. The
+    form, the API and the importer all ask this one function.
+    """
+    errors: dict[str, str] = {}
+    if town is not None and town.level == JurisdictionLevel.PARK:
+        errors["jurisdiction"] = _("Town / street: “%(place)s” is a park; choose its town / street "
+                                   "and put the park in the park field.") % {"place": town.name}  # fmt: skip
+    if park is not None and park.level != JurisdictionLevel.PARK:
+        errors["park"] = _("Park: “%(place)s” is not a park.") % {"place": park.name}
+    elif park is not None and town is not None and not park.path.startswith(town.path):
+        errors["park"] = _("Park: “%(park)s” is not in the town / street “%(town)s”.") % {
+            "park": park.name,
+            "town": town.name,
+        }
+    if errors or scope_path is None:
+        return errors
+    if not any(p is not None and p.path.startswith(scope_path) for p in (town, park)):
+        if park is not None:
+            errors["park"] = _("Park: outside your jurisdiction; station staff can only place "
+                               "enterprises in their own town / street or park.")  # fmt: skip
+        else:
+            errors["jurisdiction"] = _("Town / street: outside your jurisdiction; station staff "
+                                       "can only place enterprises in their own town / street "
+                                       "or park.")  # fmt: skip
+    return errors
+
+
+def _check_location(town, park, user) -> None:
+    scope_path = user.jurisdiction.path if user is not None and not user.is_commission else None
+    errors = location_errors(town, park, scope_path=scope_path)
+    if errors:
+        raise ValidationError(errors)
+
+
 def touch(enterprise_ids: Iterable[int]) -> None:
     """Mark enterprises' data as changed (bulk rule evaluation re-runs only these)."""
     Enterprise.objects.filter(pk__in=list(enterprise_ids)).update(data_changed_at=timezone.now())
@@ -87,6 +125,7 @@ def create_enterprise(data: dict, *, acting_user) -> Enterprise:
     sectors = data.pop("sectors", None)
     if "uscc" in data:
         data["uscc"] = normalize_uscc(data["uscc"])
+    _check_location(data.get("jurisdiction"), data.get("park"), acting_user)
     with transaction.atomic():
         enterprise = Enterprise(**data, data_changed_at=timezone.now())
         core_services.create_record(enterprise, acting_user=acting_user)
@@ -108,6 +147,14 @@ def update_enterprise(
         changes["uscc"] = normalize_uscc(changes["uscc"])
     changes["data_changed_at"] = timezone.now()
     with transaction.atomic():
+        if "jurisdiction" in changes or "park" in changes:
+            # Checked on the locked row, so a concurrent move cannot slip past the check.
+            enterprise.refresh_from_db(from_queryset=Enterprise.objects.select_for_update())
+            _check_location(
+                changes.get("jurisdiction", enterprise.jurisdiction),
+                changes.get("park", enterprise.park),
+                acting_user,
+            )
         core_services.update_record(
             enterprise, changes, acting_user=acting_user, expected_version=expected_version
         )

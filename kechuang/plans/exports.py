@@ -170,10 +170,13 @@ def plan_report_xlsx(dash: PlanDashboard) -> bytes:
     return buf.getvalue()
 
 
-def lapsing_xlsx(indicator, fc) -> bytes:
-    """Enterprises whose certificate lapses before the target date (to remind them to re-apply)."""
+def lapsing_xlsx(indicator, lapses) -> bytes:
+    """Enterprises whose certificate lapses before the target date (to remind them to re-apply).
+
+    `lapses` comes from `forecast.visible_lapsing`, already narrowed to the user's scope.
+    """
     rows = []
-    for lapse in fc.lapsing:
+    for lapse in lapses:
         ent = lapse.enterprise
         rows.append(
             [

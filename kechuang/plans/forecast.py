@@ -177,10 +177,24 @@ def forecast_indicator(indicator, *, today: datetime.date | None = None) -> Fore
             "id", "enterprise_id", "issued_on", "expires_on", "revoked_on", "certificate_no"
         )
     ]
-    fc = forecast_from_rows(rows, today=today, target_date=year_end(indicator.target_year))
-    ents = Enterprise.objects.select_related("jurisdiction").in_bulk(
-        [lapse.enterprise_id for lapse in fc.lapsing]
+    return forecast_from_rows(rows, today=today, target_date=year_end(indicator.target_year))
+
+
+def visible_lapsing(fc: Forecast, user) -> list[Lapse]:
+    """The lapsing certificates of the enterprises `user` may see, each with its enterprise.
+
+    The forecast counts the whole district; the list of names is scoped like every
+    other list, so station staff never see (or export) another town's enterprises.
+    """
+    ents = (
+        Enterprise.objects.visible_to(user)
+        .select_related("jurisdiction")
+        .in_bulk([lapse.enterprise_id for lapse in fc.lapsing])
     )
+    out = []
     for lapse in fc.lapsing:
-        lapse.enterprise = ents.get(lapse.enterprise_id)
-    return fc
+        ent = ents.get(lapse.enterprise_id)
+        if ent is not None:
+            lapse.enterprise = ent
+            out.append(lapse)
+    return out

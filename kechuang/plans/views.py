@@ -245,7 +245,9 @@ def indicator_detail(request, pk: int):
         is_unit_user(request.user) and indicator.responsible_unit_id is not None
     )
     form = IndicatorReportForm()
-    if request.method == "POST" and can_report:
+    if request.method == "POST" and not can_report:
+        raise PermissionDenied  # a value may only be filed by those who can report it
+    if request.method == "POST":
         form = IndicatorReportForm(request.POST, request.FILES)
         if form.is_valid():
             try:
@@ -274,7 +276,7 @@ def indicator_detail(request, pk: int):
             "indicator": indicator,
             "ev": ev,
             "fc": fc,
-            "lapsing": fc.lapsing[:100] if fc else [],
+            "lapsing": forecast.visible_lapsing(fc, request.user)[:100] if fc else [],
             "reports": reports,
             "form": form,
             "can_report": can_report and not indicator.is_computed,
@@ -309,9 +311,9 @@ def indicator_lapsing_export(request, pk: int):
     indicator = get_object_for_user(Indicator, request.user, pk)
     if not forecast.can_forecast(indicator):
         raise Http404
-    fc = forecast.forecast_indicator(indicator)
+    lapses = forecast.visible_lapsing(forecast.forecast_indicator(indicator), request.user)
     return _download(
-        exports.lapsing_xlsx(indicator, fc), f"{indicator.name}-到期未续企业.xlsx", XLSX
+        exports.lapsing_xlsx(indicator, lapses), f"{indicator.name}-到期未续企业.xlsx", XLSX
     )
 
 

@@ -31,12 +31,6 @@ class PolicySerializer(serializers.ModelSerializer):
                   "status", "summary", "text", "items"]  # fmt: skip
 
 
-def _visible(user):
-    if user is not None and user.is_authenticated and user.is_commission:
-        return Policy.objects.all()
-    return Policy.objects.published_valid()
-
-
 class PolicyViewSet(viewsets.ReadOnlyModelViewSet):
     """Policies: published and in force for everyone (anonymous too); drafts for commission staff."""
 
@@ -47,7 +41,7 @@ class PolicyViewSet(viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self):
         return (
-            _visible(self.request.user)
+            Policy.objects.visible_to(self.request.user)
             .prefetch_related("items__rule")
             .order_by("-published_on", "-id")
         )
@@ -61,9 +55,7 @@ class PolicyItemViewSet(viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self):
         return (
-            PolicyItem.objects.filter(policy__in=_visible(self.request.user))
-            .select_related("rule")
-            .order_by("id")
+            PolicyItem.objects.visible_to(self.request.user).select_related("rule").order_by("id")
         )
 
 

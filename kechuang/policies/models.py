@@ -21,7 +21,7 @@ class PolicyStatus(models.TextChoices):
 
 class PolicyQuerySet(ScopedQuerySet):
     def published_valid(self, day: datetime.date | None = None) -> PolicyQuerySet:
-        """Published and in force on `day`: what the public sees."""
+        """Published and in force on `day`: what everyone but commission staff sees."""
         day = day or timezone.localdate()
         return self.filter(
             Q(status=PolicyStatus.PUBLISHED),
@@ -30,12 +30,25 @@ class PolicyQuerySet(ScopedQuerySet):
         )
 
     def visible_to(self, user, action: str = "view") -> PolicyQuerySet:
-        """Everyone reads published policies; only commission staff see drafts or change them."""
+        """The one definition of policy visibility (pages, API, explain, push, exports).
+
+        Commission staff see and change every policy; everyone else, anonymous
+        visitors included, reads the policies published and in force today.
+        """
         if user is not None and user.is_authenticated and user.is_active and user.is_commission:
             return self
         if action != "view":
             return self.none()
-        return self.filter(status__in=[PolicyStatus.PUBLISHED, PolicyStatus.EXPIRED])
+        return self.published_valid()
+
+
+class PolicyPartQuerySet(ScopedQuerySet):
+    """Items and attachments: visible exactly when their policy is."""
+
+    def visible_to(self, user, action: str = "view") -> PolicyPartQuerySet:
+        if user is not None and user.is_authenticated and user.is_active and user.is_commission:
+            return self
+        return self.filter(policy__in=Policy.objects.visible_to(user, action))
 
 
 class Policy(BusinessModel):
@@ -77,7 +90,7 @@ class PolicyAttachment(BusinessModel):
     title = models.CharField(_("title"), max_length=200)
     file = models.FileField(_("file"), upload_to="policies/%Y/")
 
-    objects = PolicyQuerySet.as_manager()
+    objects = PolicyPartQuerySet.as_manager()
 
     class Meta:
         ordering = ["id"]
@@ -85,15 +98,6 @@ class PolicyAttachment(BusinessModel):
 
     def __str__(self) -> str:
         return self.title
-
-
-class PolicyItemQuerySet(ScopedQuerySet):
-    def visible_to(self, user, action: str = "view") -> PolicyItemQuerySet:
-        if user is not None and user.is_authenticated and user.is_active and user.is_commission:
-            return self
-        if action != "view":
-            return self.none()
-        return self.filter(policy__status__in=[PolicyStatus.PUBLISHED, PolicyStatus.EXPIRED])
 
 
 class PolicyItem(BusinessModel):
@@ -119,7 +123,7 @@ class PolicyItem(BusinessModel):
     window_end = models.DateField(_("application closes"), null=True, blank=True)
     sort_order = models.PositiveIntegerField(default=0)
 
-    objects = PolicyItemQuerySet.as_manager()
+    objects = PolicyPartQuerySet.as_manager()
 
     class Meta:
         ordering = ["policy", "sort_order", "id"]
@@ -134,6 +138,22 @@ class PolicyItem(BusinessModel):
         return (self.window_start is None or self.window_start <= day) and (
             self.window_end is None or day <= self.window_end
         )
+
+
+class PushNoticeQuerySet(models.QuerySet):
+    def visible_to(self, user, action: str = "view") -> PushNoticeQuerySet:
+        """Commission staff: every push; station staff: the pushes made inside their subtree."""
+        if user is None or not user.is_authenticated or not user.is_active:
+            return self.none()
+        if user.is_commission:
+            return self
+        if user.is_station and action == "view":
+            path = user.jurisdiction.path
+            return self.filter(
+                Q(jurisdiction__path__startswith=path)
+                | Q(created_by__jurisdiction__path__startswith=path)
+            )
+        return self.none()
 
 
 class PushNotice(models.Model):
@@ -155,6 +175,8 @@ class PushNotice(models.Model):
     enterprises = models.PositiveIntegerField(_("enterprises"), default=0)
     notifications = models.PositiveIntegerField(_("in-app notices"), default=0)
     emails = models.PositiveIntegerField(_("e-mails queued"), default=0)
+
+    objects = PushNoticeQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at"]

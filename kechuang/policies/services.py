@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 
 from kechuang.core import audit
 from kechuang.core.models import Jurisdiction, Notification, OutboxEmail, Role, User
-from kechuang.core.permissions import has_role
+from kechuang.core.permissions import check_visible, has_role
 from kechuang.core.services import create_record, update_record
 from kechuang.enterprises.models import Enterprise, enterprise_scope_q
 from kechuang.policies.models import (
@@ -217,6 +217,8 @@ def push_notice(
     """
     if not has_role(acting_user, Role.COMMISSION, Role.STATION):
         raise PermissionDenied(_("Only staff may push notices."))
+    # Station staff push only items of policies they can read (published and in force).
+    check_visible(item, acting_user, "view")
     qs, snapshot = eligible_enterprises(item, acting_user)
     if snapshot is None:
         raise ValidationError(_("No evaluation has been run yet: run one before pushing."))

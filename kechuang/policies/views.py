@@ -24,16 +24,9 @@ from kechuang.policies.models import Policy, PolicyItem, PushNotice
 from kechuang.policies.workflows import POLICY
 
 
-def _public_policies(user):
-    """Anonymous users and everyone but commission staff: published and in force."""
-    if user.is_authenticated and user.is_commission:
-        return Policy.objects.all()
-    return Policy.objects.published_valid()
-
-
 @login_not_required
 def policy_list(request):
-    qs = _public_policies(request.user)
+    qs = Policy.objects.visible_to(request.user)
     q = request.GET.get("q", "").strip()
     if q:
         qs = qs.filter(
@@ -44,16 +37,9 @@ def policy_list(request):
     return render(request, "policies/policy_list.html", {"page": page, "q": q})
 
 
-def _get_policy(request, pk):
-    policy = _public_policies(request.user).filter(pk=pk).first()
-    if policy is None:
-        raise Http404
-    return policy
-
-
 @login_not_required
 def policy_detail(request, pk: int):
-    policy = _get_policy(request, pk)
+    policy = get_object_for_user(Policy, request.user, pk)
     items = policy.items.select_related("rule")
     return render(
         request,
@@ -87,10 +73,7 @@ def policy_status(request, pk: int):
 
 @login_not_required
 def item_detail(request, pk: int):
-    item = PolicyItem.objects.select_related("policy", "rule").filter(pk=pk).first()
-    if item is None:
-        raise Http404
-    _get_policy(request, item.policy_id)
+    item = get_object_for_user(PolicyItem, request.user, pk)
     return render(request, "policies/item_detail.html", {"item": item, "policy": item.policy})
 
 
@@ -190,10 +173,8 @@ def my_matches(request):
 
 
 def _item_for_staff(request, pk):
-    item = PolicyItem.objects.select_related("policy", "rule").filter(pk=pk).first()
-    if item is None:
-        raise Http404
-    return item
+    """The item if its policy is visible to the user (station staff: published and in force)."""
+    return get_object_for_user(PolicyItem, request.user, pk)
 
 
 @role_required(Role.COMMISSION, Role.STATION)
@@ -214,7 +195,7 @@ def item_eligible(request, pk: int):
         "policies/item_eligible.html",
         {"item": item, "page": page, "rows": rows, "by_town": by_town, "snapshot": snapshot,
          "total": services.total_amount(item, request.user, snapshot),
-         "pushes": PushNotice.objects.filter(item=item)[:10],
+         "pushes": PushNotice.objects.visible_to(request.user).filter(item=item)[:10],
          "push_form": PushForm(user=request.user)},
     )  # fmt: skip
 

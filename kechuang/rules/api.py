@@ -145,7 +145,10 @@ class VerdictViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
         snapshot = self._snapshot()
         versions = {}
         if snapshot is not None:
-            qs = RuleVersion.objects.filter(pk__in=snapshot.positions).select_related("rule")
+            qs = RuleVersion.objects.filter(
+                pk__in=snapshot.positions,
+                rule__in=Rule.objects.explainable_to(self.request.user),
+            ).select_related("rule")
             ref = self.request.query_params.get("rule", "")
             if ref:
                 qs = qs.filter(rule_id=int(ref)) if ref.isdigit() else qs.filter(rule__code=ref)
@@ -178,10 +181,11 @@ class ExplainViewSet(viewsets.ViewSet):
     def retrieve(self, request, pk=None):
         enterprise = get_object_for_user(Enterprise, request.user, pk)
         ref = request.query_params.get("rule", "")
+        rules = Rule.objects.explainable_to(request.user)
         rule = (
-            get_object_or_404(Rule, pk=int(ref))
+            get_object_or_404(rules, pk=int(ref))
             if ref.isdigit()
-            else get_object_or_404(Rule, code=ref)
+            else get_object_or_404(rules, code=ref)
         )
         on = timezone.localdate()
         version = rule.version_on(on)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime
 
 import numpy as np
+from django.apps import apps
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -45,6 +46,23 @@ class StaffOnlyQuerySet(ScopedQuerySet):
         if user is not None and user.is_authenticated and user.is_active and user.is_commission:
             return self
         return self.none()
+
+
+class RuleQuerySet(StaffOnlyQuerySet):
+    def explainable_to(self, user) -> RuleQuerySet:
+        """Rules whose clauses a user may read in an explanation.
+
+        Commission staff: every rule. Everyone else: the rules behind a policy item
+        they can see (`Policy.objects.visible_to`, the one definition), so a draft
+        policy's thresholds stay unseen. Policies sit above rules, hence the lookup
+        through the app registry rather than an import.
+        """
+        if user is not None and user.is_authenticated and user.is_active and user.is_commission:
+            return self
+        policy_item = apps.get_model("policies", "PolicyItem")
+        return self.filter(
+            pk__in=policy_item.objects.visible_to(user).filter(rule__isnull=False).values("rule_id")
+        )
 
 
 class Variable(BusinessModel):
@@ -108,7 +126,7 @@ class Rule(BusinessModel):
         help_text=_("The article of the policy document this rule implements."),
     )
 
-    objects = StaffOnlyQuerySet.as_manager()
+    objects = RuleQuerySet.as_manager()
 
     class Meta:
         ordering = ["code"]

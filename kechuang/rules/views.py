@@ -241,7 +241,9 @@ def snapshot_run(request):
 def enterprise_verdicts(request, enterprise_id: int):
     enterprise = get_object_for_user(Enterprise, request.user, enterprise_id)
     on = _date_param(request)
-    results = explain_versions(enterprise.pk, versions_in_force(on), on)
+    rule_ids = set(Rule.objects.explainable_to(request.user).values_list("pk", flat=True))
+    versions = [v for v in versions_in_force(on) if v.rule_id in rule_ids]
+    results = explain_versions(enterprise.pk, versions, on)
     return render(
         request,
         "rules/enterprise_verdicts.html",
@@ -252,7 +254,7 @@ def enterprise_verdicts(request, enterprise_id: int):
 @open_to_any_user  # scoped by get_object_for_user on the enterprise: others get 404
 def explain_view(request, enterprise_id: int, rule_id: int):
     enterprise = get_object_for_user(Enterprise, request.user, enterprise_id)
-    rule = get_object_or_404(Rule, pk=rule_id)
+    rule = get_object_or_404(Rule.objects.explainable_to(request.user), pk=rule_id)
     on = _date_param(request)
     version = rule.version_on(on)
     if version is None:
@@ -262,7 +264,7 @@ def explain_view(request, enterprise_id: int, rule_id: int):
         request,
         "rules/explain.html",
         {"enterprise": enterprise, "rule": rule, "result": result, "on": on,
-         "items": rule.policy_items.filter(policy__status="published").select_related("policy")},
+         "items": rule.policy_items.visible_to(request.user).select_related("policy")},
     )  # fmt: skip
 
 

@@ -22,6 +22,7 @@ READ_ONLY = {
     "core/imports/services.py": {"importer_classes", "importer_class", "can_import", "is_locked"},
     # touch: marks rows changed for the evaluator, only ever called inside audited services.
     "enterprises/services.py": {
+        "location_errors",
         "touch",
         "default_expiry",
         "compute_stages",

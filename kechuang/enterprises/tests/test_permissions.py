@@ -5,6 +5,7 @@ import io
 import openpyxl
 import pytest
 from django.urls import reverse
+from django.utils import translation
 
 from kechuang.enterprises.models import AnnualReport, Enterprise, Qualification
 from kechuang.enterprises.tests.factories import (
@@ -179,7 +180,9 @@ def test_station_cannot_create_enterprise_in_other_town(api_for, town_officer, o
         "/api/enterprises/",
         {"uscc": make_uscc(99), "name": "上海越界科技有限公司", "jurisdiction": other_town.pk},
     )
-    assert response.status_code == 403
+    # Refused by the service's location check: a field error naming the town / street.
+    assert response.status_code == 400
+    assert list(response.json()["error"]["details"]) == ["jurisdiction"]
     assert not Enterprise.objects.filter(name="上海越界科技有限公司").exists()
 
 
@@ -193,3 +196,51 @@ def test_park_enterprise_visible_to_town_of_park(client_for, town_officer, park,
     e = EnterpriseFactory(jurisdiction=other_town, park=park)
     response = client_for(town_officer).get(reverse("enterprises:detail", args=[e.pk]))
     assert response.status_code == 200
+
+
+def test_station_cannot_move_their_enterprise_into_another_towns_park(
+    api_for, client_for, town_officer, enterprise, other_town
+):
+    from kechuang.core.models import JurisdictionLevel
+    from kechuang.core.tests.factories import JurisdictionFactory
+
+    foreign_park = JurisdictionFactory(
+        code="310199106P1", name="七宝园区", level=JurisdictionLevel.PARK, parent=other_town
+    )
+    response = api_for(town_officer).patch(
+        f"/api/enterprises/{enterprise.pk}/", {"park": foreign_park.pk}, format="json"
+    )
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["code"] == "invalid" and list(error["details"]) == ["park"]
+    enterprise.refresh_from_db()
+    assert enterprise.park_id is None
+    # Moving the whole enterprise out of the town is refused the same way.
+    response = api_for(town_officer).patch(
+        f"/api/enterprises/{enterprise.pk}/",
+        {"jurisdiction": other_town.pk, "park": foreign_park.pk},
+        format="json",
+    )
+    assert response.status_code == 400
+    enterprise.refresh_from_db()
+    assert enterprise.jurisdiction_id != other_town.pk
+
+
+def test_location_check_lives_in_the_service(town_officer, enterprise, other_town, park):
+    from django.core.exceptions import ValidationError
+
+    from kechuang.core.models import JurisdictionLevel
+    from kechuang.core.tests.factories import JurisdictionFactory
+    from kechuang.enterprises import services
+
+    foreign_park = JurisdictionFactory(
+        code="310199106P2", name="七宝二园", level=JurisdictionLevel.PARK, parent=other_town
+    )
+    with pytest.raises(ValidationError) as exc:
+        services.update_enterprise(enterprise, {"park": foreign_park}, acting_user=town_officer)
+    assert set(exc.value.message_dict) == {"park"}
+    with translation.override("zh-hans"):
+        message = services.location_errors(enterprise.jurisdiction, foreign_park, scope_path=None)
+    assert message["park"].startswith("所属园区")
+    services.update_enterprise(enterprise, {"park": park}, acting_user=town_officer)
+    assert Enterprise.objects.get(pk=enterprise.pk).park_id == park.pk

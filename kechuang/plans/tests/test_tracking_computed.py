@@ -11,7 +11,12 @@ from kechuang.enterprises.tests.factories import (
     QualificationTypeFactory,
 )
 from kechuang.plans import aggregates, tracking
-from kechuang.plans.forecast import QualRow, forecast_from_rows, forecast_indicator
+from kechuang.plans.forecast import (
+    QualRow,
+    forecast_from_rows,
+    forecast_indicator,
+    visible_lapsing,
+)
 from kechuang.plans.models import IndicatorKind, SourceKind
 from kechuang.plans.status import OFF_TRACK, ON_TRACK
 from kechuang.plans.tests.factories import IndicatorFactory, PlanFactory
@@ -180,7 +185,7 @@ def test_forecast_hand_computed_case():
     assert fc.projected == pytest.approx(1 + 0.5 * 3 + 1.0 * 729 / 365.25)
 
 
-def test_forecast_of_an_indicator_lists_lapsing_enterprises(hte_world):
+def test_forecast_of_an_indicator_lists_lapsing_enterprises(hte_world, officer):
     ind = IndicatorFactory(
         target_year=2026,
         source_kind=SourceKind.COMPUTED,
@@ -190,7 +195,50 @@ def test_forecast_of_an_indicator_lists_lapsing_enterprises(hte_world):
     # valid on 2025-06-30: 2nd (to 2025-11-30, lapses), 4th (2027), twice (2027) → 1 lapsing
     assert fc.current == 3 and fc.secure == 2
     assert [lapse.expires_on for lapse in fc.lapsing] == [D(2025, 11, 30)]
-    assert fc.lapsing[0].enterprise is not None
+    assert visible_lapsing(fc, officer)[0].enterprise is not None
+
+
+def test_lapsing_list_is_scoped_to_the_station_town(hte_world, town_officer, other_town_officer):
+    ind = IndicatorFactory(
+        target_year=2026,
+        source_kind=SourceKind.COMPUTED,
+        source={"aggregate": "count_valid", "qualification": ["HTE"]},
+    )
+    fc = forecast_indicator(ind, today=D(2025, 6, 30))
+    assert len(fc.lapsing) == 1  # the district-wide count is unchanged
+    assert [lapse.expires_on for lapse in visible_lapsing(fc, town_officer)] == [D(2025, 11, 30)]
+    assert visible_lapsing(fc, other_town_officer) == []
+
+
+def test_station_staff_never_see_other_towns_lapsing_enterprises(
+    client_for, town, other_town, town_officer
+):
+    import io
+
+    from openpyxl import load_workbook
+
+    today = datetime.date.today()
+    hte = QualificationTypeFactory(code="HTE", name="高新技术企业", validity_years=3)
+    mine = EnterpriseFactory(jurisdiction=town, name="本镇到期企业")
+    foreign = EnterpriseFactory(jurisdiction=other_town, name="外镇到期企业")
+    for ent in (mine, foreign):
+        QualificationFactory(
+            enterprise=ent, type=hte, issued_on=today - datetime.timedelta(days=900),
+            expires_on=today + datetime.timedelta(days=30),
+        )  # fmt: skip
+    ind = IndicatorFactory(
+        target_year=today.year + 2,
+        source_kind=SourceKind.COMPUTED,
+        source={"aggregate": "count_valid", "qualification": ["HTE"]},
+    )
+    client = client_for(town_officer)
+    page = client.get(f"/plans/indicators/{ind.pk}/").content.decode()
+    assert mine.name in page and foreign.name not in page and foreign.uscc not in page
+    response = client.get(f"/plans/indicators/{ind.pk}/lapsing.xlsx")
+    rows = list(
+        load_workbook(io.BytesIO(response.content)).active.iter_rows(min_row=2, values_only=True)
+    )
+    assert [r[1] for r in rows] == [mine.uscc]
 
 
 def test_on_track_when_the_target_is_reached(hte_world):

@@ -31,6 +31,19 @@ def library(db):
     return services
 
 
+@pytest.fixture
+def published_library(library):
+    """The library with every rule behind an item of a published policy, as users meet it."""
+    from kechuang.policies.models import PolicyStatus
+    from kechuang.policies.tests.factories import PolicyFactory, PolicyItemFactory
+    from kechuang.rules.models import Rule
+
+    policy = PolicyFactory(status=PolicyStatus.PUBLISHED)
+    for rule in Rule.objects.all():
+        PolicyItemFactory(policy=policy, rule=rule, title=rule.name)
+    return library
+
+
 def build_random_enterprises(jurisdictions, n: int, seed: int = 7, on: dt.date = ON):
     """n enterprises with random (sometimes missing) reports and qualifications, bulk-created."""
     rng = random.Random(seed)

@@ -247,7 +247,7 @@ def test_manual_conditions_never_pass(library, town):
 
 
 def test_explain_page_shows_clauses_in_chinese_and_manual_conditions(
-    library, town, client_for, enterprise_user
+    published_library, town, client_for, enterprise_user
 ):
     e = enterprise_user.enterprise
     AnnualReportFactory(
@@ -274,7 +274,7 @@ def test_explain_page_shows_clauses_in_chinese_and_manual_conditions(
 
 
 def test_enterprise_user_never_sees_another_enterprises_verdicts(
-    library, client_for, enterprise_user, other_enterprise, api_for
+    published_library, client_for, enterprise_user, other_enterprise, api_for
 ):
     rule = Rule.objects.get(code="gaoqi_recognition")
     client = client_for(enterprise_user)
@@ -303,7 +303,7 @@ def test_enterprise_user_never_sees_another_enterprises_verdicts(
 
 
 def test_station_staff_only_explain_their_towns(
-    library, client_for, town_officer, enterprise, other_enterprise
+    published_library, client_for, town_officer, enterprise, other_enterprise
 ):
     rule = Rule.objects.get(code="gaoqi_recognition")
     client = client_for(town_officer)
