@@ -6,10 +6,12 @@ what it sees in the pages: its own tasks, its indicators and its reports.
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
 from rest_framework import mixins, serializers, viewsets
 
 from kechuang.core.api import ScopedViewSetMixin
 from kechuang.core.models import Role
+from kechuang.core.params import ParamError, parse_period
 from kechuang.plans import schedule, services, tracking
 from kechuang.plans.models import Indicator, Plan, ProgressReport, ResponsibleUnit, Task
 
@@ -174,23 +176,18 @@ class ProgressReportViewSet(
 
 
 def _parse_period(label: str) -> schedule.Period:
-    import datetime
-    import re
-
-    m = re.fullmatch(r"(\d{4})(?:Q([1-4])|H([12])|-(\d{2}))", label or "")
-    if not m:
-        raise serializers.ValidationError(
-            {"period": "Write the period as 2025Q1, 2025H1 or 2025-03."}
-        )
-    year = int(m.group(1))
-    if m.group(2):
-        return schedule.period_containing(datetime.date(year, int(m.group(2)) * 3, 1), "quarterly")
-    if m.group(3):
-        return schedule.period_containing(datetime.date(year, int(m.group(3)) * 6, 1), "half_year")
-    month = int(m.group(4))
-    if not 1 <= month <= 12:
-        raise serializers.ValidationError({"period": "The month must be 01–12."})
-    return schedule.period_containing(datetime.date(year, month, 1), "monthly")
+    """2025Q1 / 2025H1 / 2025-03 (core.params.parse_period; 0000Q1 and 2025 are refused)."""
+    try:
+        frequency, first_day = parse_period(label, name="period")
+        if frequency == "yearly":
+            raise ParamError(
+                _("Write the period as 2025Q1, 2025H1 or 2025-03 (not “%(value)s”).")
+                % {"value": label},
+                name="period",
+            )
+    except ParamError as exc:
+        raise serializers.ValidationError({"period": [exc.message]}) from None
+    return schedule.period_containing(first_day, frequency)
 
 
 def register(router) -> None:

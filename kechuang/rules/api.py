@@ -10,6 +10,7 @@ from rest_framework.response import Response
 
 from kechuang.core.api import ANY_ROLE, ScopedViewSetMixin
 from kechuang.core.models import Role
+from kechuang.core.params import parse_id, parse_int_param, query_param
 from kechuang.core.permissions import get_object_for_user
 from kechuang.enterprises.models import Enterprise
 from kechuang.rules.explaining import explain_versions
@@ -122,9 +123,9 @@ class VerdictViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
 
     def _snapshot(self):
         if not hasattr(self, "_snapshot_cache"):
-            snap = self.request.query_params.get("snapshot", "")
-            if snap.isdigit():
-                found = RuleSnapshot.objects.filter(pk=int(snap), status=SnapshotStatus.DONE)
+            snap = query_param(self.request.query_params, "snapshot", parse_id)
+            if snap is not None:
+                found = RuleSnapshot.objects.filter(pk=snap, status=SnapshotStatus.DONE)
                 self._snapshot_cache = found.first()
             else:
                 self._snapshot_cache = RuleSnapshot.latest()
@@ -135,9 +136,9 @@ class VerdictViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
         if snapshot is None:
             return super().get_queryset().none()
         qs = super().get_queryset().filter(snapshot=snapshot).select_related("snapshot")
-        ent = self.request.query_params.get("enterprise", "")
-        if ent.isdigit():
-            qs = qs.filter(enterprise_id=int(ent))
+        ent = query_param(self.request.query_params, "enterprise", parse_id)
+        if ent is not None:
+            qs = qs.filter(enterprise_id=ent)
         return qs.order_by("enterprise_id")
 
     def get_serializer_context(self):
@@ -146,13 +147,16 @@ class VerdictViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
         versions = {}
         if snapshot is not None:
             qs = RuleVersion.objects.filter(pk__in=snapshot.positions).select_related("rule")
-            ref = self.request.query_params.get("rule", "")
-            if ref:
-                qs = qs.filter(rule_id=int(ref)) if ref.isdigit() else qs.filter(rule__code=ref)
+            ref = _rule_ref(self.request.query_params)
+            if isinstance(ref, int):
+                qs = qs.filter(rule_id=ref)
+            elif ref:
+                qs = qs.filter(rule__code=ref)
             versions = {v.pk: v for v in qs}
         context["versions"] = versions
-        raw = self.request.query_params.get("verdict", "")
-        context["verdict"] = int(raw) if raw in {"1", "0", "-1"} else None
+        context["verdict"] = query_param(
+            self.request.query_params, "verdict", parse_int_param, min_value=-1, max_value=1
+        )
         return context
 
 
@@ -177,10 +181,10 @@ class ExplainViewSet(viewsets.ViewSet):
     )
     def retrieve(self, request, pk=None):
         enterprise = get_object_for_user(Enterprise, request.user, pk)
-        ref = request.query_params.get("rule", "")
+        ref = _rule_ref(request.query_params)
         rule = (
-            get_object_or_404(Rule, pk=int(ref))
-            if ref.isdigit()
+            get_object_or_404(Rule, pk=ref)
+            if isinstance(ref, int)
             else get_object_or_404(Rule, code=ref)
         )
         on = timezone.localdate()
@@ -204,6 +208,14 @@ class ExplainViewSet(viewsets.ViewSet):
                 "amount_text": res.amount.text if res.amount else "",
             }
         )
+
+
+def _rule_ref(query) -> int | str:
+    """?rule=: an id (ASCII digits, within 64 bits) or a rule code; "" when absent."""
+    ref = (query.get("rule") or "").strip()
+    if ref.isascii() and ref.isdigit():
+        return parse_id(ref, name="rule")
+    return ref
 
 
 def register(router) -> None:
