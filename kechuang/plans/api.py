@@ -11,7 +11,7 @@ from rest_framework import mixins, serializers, viewsets
 
 from kechuang.core.api import ScopedViewSetMixin
 from kechuang.core.models import Role
-from kechuang.core.params import ParamError, parse_period
+from kechuang.core.params import ParamError, parse_decimal_param, parse_period, parse_year
 from kechuang.plans import schedule, services, tracking
 from kechuang.plans.models import Indicator, Plan, ProgressReport, ResponsibleUnit, Task
 
@@ -52,6 +52,23 @@ class IndicatorSchema(serializers.ModelSerializer):
             "path_kind", "path_points", "responsible_unit", "evaluation",
         ]  # fmt: skip
         read_only_fields = ["plan", "evaluation"]
+
+    def validate_path_points(self, value):
+        """{"2024": 3100, "2025": 3500}: plausible years to numbers (a JSON null is refused)."""
+        if not isinstance(value, dict):
+            raise serializers.ValidationError(
+                _('Give the yearly milestones as an object such as {"2025": 3500}.')
+            )
+        points = {}
+        try:
+            for year, number in value.items():
+                if isinstance(number, bool) or not isinstance(number, int | float | str):
+                    raise ParamError(_("A milestone must be a number."), name="path_points")
+                amount = parse_decimal_param(number, max_digits=20, decimal_places=4)
+                points[str(parse_year(year))] = float(amount) if "." in str(amount) else int(amount)
+        except ParamError as exc:
+            raise serializers.ValidationError(exc.message) from None
+        return points
 
     def get_evaluation(self, obj) -> dict:
         evs = self.context.get("evaluations") or {}

@@ -132,11 +132,11 @@ class VerdictViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
         return self._snapshot_cache
 
     def get_queryset(self):
+        ent = query_param(self.request.query_params, "enterprise", parse_id)
         snapshot = self._snapshot()
         if snapshot is None:
             return super().get_queryset().none()
         qs = super().get_queryset().filter(snapshot=snapshot).select_related("snapshot")
-        ent = query_param(self.request.query_params, "enterprise", parse_id)
         if ent is not None:
             qs = qs.filter(enterprise_id=ent)
         return qs.order_by("enterprise_id")
