@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django_filters import rest_framework as drf_filters
+from django_filters.fields import ModelMultipleChoiceField
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
@@ -26,7 +27,11 @@ def _checked(parse, value, **kwargs):
     try:
         return parse(value, **kwargs)
     except ParseError as exc:
-        raise ValidationError(exc.message, code=exc.code) from None
+        # The message quotes the value, which may hold "%": keep it out of the format string
+        # (django-filter formats every message with its params).
+        raise ValidationError(
+            "%(message)s", code=exc.code, params={"message": exc.message}
+        ) from None
 
 
 class BoundedIntegerField(forms.IntegerField):
@@ -69,6 +74,32 @@ class BoundedDateField(forms.DateField):
         if value in self.empty_values:
             return None
         return _checked(params.parse_date_param, value)
+
+
+class BoundedModelMultipleChoiceField(ModelMultipleChoiceField):
+    """Integer keys are read as bounded ids first, so 2**90 is "not a choice", not an overflow."""
+
+    def _check_values(self, value):
+        key = self.to_field_name or "pk"
+        field = self.queryset.model._meta.get_field(key) if key != "pk" else None
+        field = field or self.queryset.model._meta.pk
+        if isinstance(field, models.IntegerField | models.ForeignKey):
+            for item in value:
+                try:
+                    params.parse_int_param(item)
+                except ParseError:
+                    raise ValidationError(
+                        self.error_messages["invalid_pk_value"],
+                        code="invalid_pk_value",
+                        params={"pk": item},
+                    ) from None
+        return super()._check_values(value)
+
+
+class ModelMultipleChoiceFilter(django_filters.ModelMultipleChoiceFilter):
+    """ModelMultipleChoiceFilter whose integer keys are bounded (BoundedModelMultipleChoiceField)."""
+
+    field_class = BoundedModelMultipleChoiceField
 
 
 @extend_schema_field({"type": "integer", "format": "int64"})
@@ -124,6 +155,10 @@ _BOUNDED_DEFAULTS = {
     models.DecimalField: {"filter_class": DecimalFilter},
     models.FloatField: {"filter_class": DecimalFilter},
     models.DateField: {"filter_class": DateFilter},
+}
+_BOUNDED_DEFAULTS[models.ManyToManyField] = {
+    **django_filters.FilterSet.FILTER_DEFAULTS[models.ManyToManyField],
+    "filter_class": ModelMultipleChoiceFilter,
 }
 
 

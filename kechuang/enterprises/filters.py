@@ -19,6 +19,7 @@ from kechuang.core.filters import (
     DecimalFilter,
     IdFilter,
     IntegerFilter,
+    ModelMultipleChoiceFilter,
     YearFilter,
 )
 from kechuang.core.models import Jurisdiction, JurisdictionLevel
@@ -78,7 +79,7 @@ class EnterpriseFilterSet(BoundedFilterSet):
     industry = django_filters.ModelChoiceFilter(
         label=_("industry"), queryset=Industry.objects.all(), method="filter_industry"
     )
-    sector = django_filters.ModelMultipleChoiceFilter(
+    sector = ModelMultipleChoiceFilter(
         label=_("sectors"),
         field_name="sectors",
         queryset=Sector.objects.all(),

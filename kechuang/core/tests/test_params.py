@@ -206,3 +206,10 @@ def test_verdict_page_date_parameter_is_bounded(client_for, officer, enterprise)
     url = f"/rules/enterprise/{enterprise.pk}/"
     assert client.get(url + "?on=9999-12-31").status_code == 400
     assert client.get(url + "?on=2025-03-01").status_code == 200
+
+
+def test_filter_values_with_percent_signs_and_huge_multiple_choices_are_400(api_for, officer):
+    api = api_for(officer)
+    error = _assert_error_body(api.get("/api/annual-reports/?year=%25d%25s"), 400)
+    assert "%d%s" in error["details"]["year"][0]
+    _assert_error_body(api.get("/api/enterprises/?sector=-" + HUGE), 400)
