@@ -48,10 +48,12 @@ def exception_handler(exc, context):
     """Every error has the same body: {"error": {"code", "message", "details"}}, 500 included."""
     # Imported here: rest_framework.views reads DRF settings, which import this module.
     from rest_framework.views import exception_handler as drf_exception_handler
+    from rest_framework.views import set_rollback
 
     exc = _as_api_exception(exc)
     response = drf_exception_handler(exc, context)
     if response is None:
+        set_rollback()  # as DRF does for the errors it handles (ATOMIC_REQUESTS)
         request = context.get("request")
         return server_error_response(getattr(request, "_request", request), exc)
     data = response.data
