@@ -213,3 +213,17 @@ def test_filter_values_with_percent_signs_and_huge_multiple_choices_are_400(api_
     error = _assert_error_body(api.get("/api/annual-reports/?year=%25d%25s"), 400)
     assert "%d%s" in error["details"]["year"][0]
     _assert_error_body(api.get("/api/enterprises/?sector=-" + HUGE), 400)
+
+
+def test_huge_ids_in_page_urls_are_404(client_for, officer):
+    client = client_for(officer)
+    for url in (f"/enterprises/{HUGE}/", f"/policies/{HUGE}/", f"/plans/tasks/{HUGE}/"):
+        assert client.get(url).status_code == 404, url
+
+
+def test_policy_eligible_page_town_parameter_is_bounded(client_for, officer):
+    from kechuang.policies.models import Policy, PolicyItem
+
+    item = PolicyItem.objects.create(policy=Policy.objects.create(title="示例政策"), title="示例")
+    response = client_for(officer).get(f"/policies/items/{item.pk}/eligible/?town=²")
+    assert response.status_code == 400
