@@ -24,7 +24,8 @@ import django  # noqa: E402
 
 django.setup()
 
-from kechuang.core.parsing import parse_amount, parse_date  # noqa: E402
+from kechuang.core.dates import parse_date  # noqa: E402
+from kechuang.core.parsing import parse_amount  # noqa: E402
 from kechuang.core.tabular import read_table, write_csv, write_xlsx  # noqa: E402
 from kechuang.core.validators import USCC_CHARSET, uscc_check_char  # noqa: E402
 

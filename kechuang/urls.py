@@ -38,6 +38,12 @@ urlpatterns = [
     path("admin/", admin.site.urls),
 ]
 
+# Errors outside an API view: the JSON error body under /api/, pages elsewhere.
+handler400 = "kechuang.core.errors.bad_request"
+handler403 = "kechuang.core.errors.permission_denied"
+handler404 = "kechuang.core.errors.page_not_found"
+handler500 = "kechuang.core.errors.server_error"
+
 if settings.DEBUG:
     from django.conf.urls.static import static
 

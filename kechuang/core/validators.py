@@ -3,6 +3,8 @@
 * Unified social credit code (统一社会信用代码), GB 32100-2015, whose characters
   9-17 are the organisation code of GB 11714-1997 with its own check digit.
 * Mainland Chinese mobile numbers.
+* Plausible ranges of amounts, counts, years and dates: one definition that model
+  fields (hence forms and serializers), request parameters and imports all use.
 
 Each ``normalize_*`` function returns the canonical form that should be stored;
 each ``validate_*`` function normalises first, raises
@@ -13,10 +15,13 @@ return value when the function is used as a field validator).
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import unicodedata
 
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 __all__ = [
@@ -27,7 +32,68 @@ __all__ = [
     "is_valid_uscc",
     "normalize_mobile",
     "validate_mobile",
+    "AMOUNT_MAX",
+    "COUNT_MAX",
+    "DATE_MAX",
+    "DATE_MIN",
+    "REPORT_YEAR_MIN",
+    "YEAR_MAX",
+    "YEAR_MIN",
+    "amount_validators",
+    "count_validators",
+    "date_validators",
+    "year_validators",
+    "validate_report_year",
 ]
+
+# --- plausible ranges (docs/decisions/0009-plausible-ranges-and-bounded-parameters.md) ---------------------------
+# Money is stored in whole yuan. 10 万亿元 (10^13 yuan) is above the registered capital,
+# revenue or assets of any company in China, and far inside a 64-bit column (9.2 × 10^18),
+# so no plausible amount can overflow and no typo of a few extra digits is stored.
+AMOUNT_MAX = 10**13
+# Head counts, patents, IP items: the largest employers have a few million staff.
+COUNT_MAX = 10**7
+# Years of plans, indicators and periods; dates of registrations, certificates, visits.
+YEAR_MIN = 1900
+YEAR_MAX = 2100
+DATE_MIN = dt.date(YEAR_MIN, 1, 1)
+DATE_MAX = dt.date(YEAR_MAX, 12, 31)
+# Annual reports: the register holds the reform era's enterprises; never a future year.
+REPORT_YEAR_MIN = 1990
+
+
+def amount_validators(*, signed: bool = False) -> list:
+    """Money in yuan: 0 .. AMOUNT_MAX, or ±AMOUNT_MAX where a loss is meaningful (profit)."""
+    return [MinValueValidator(-AMOUNT_MAX if signed else 0), MaxValueValidator(AMOUNT_MAX)]
+
+
+def count_validators() -> list:
+    """Head counts and numbers of patents or IP items: 0 .. COUNT_MAX."""
+    return [MinValueValidator(0), MaxValueValidator(COUNT_MAX)]
+
+
+def year_validators() -> list:
+    """A calendar year: YEAR_MIN .. YEAR_MAX."""
+    return [MinValueValidator(YEAR_MIN), MaxValueValidator(YEAR_MAX)]
+
+
+def date_validators() -> list:
+    """A date: DATE_MIN .. DATE_MAX (1900-01-01 .. 2100-12-31)."""
+    return [MinValueValidator(DATE_MIN), MaxValueValidator(DATE_MAX)]
+
+
+def validate_report_year(value: int | None) -> None:
+    """An annual report's year: from REPORT_YEAR_MIN to the current year."""
+    if value is None:
+        return
+    current = timezone.localdate().year
+    if not REPORT_YEAR_MIN <= value <= current:
+        raise ValidationError(
+            _("The report year must be from %(low)d to %(high)d; %(value)s is not."),
+            code="out_of_range",
+            params={"value": value, "low": REPORT_YEAR_MIN, "high": current},
+        )
+
 
 # GB 32100-2015 table 1: the 31 characters allowed, in value order (I O Z S V excluded).
 USCC_CHARSET = "0123456789ABCDEFGHJKLMNPQRTUWXY"

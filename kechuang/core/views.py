@@ -8,6 +8,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.contrib.contenttypes.models import ContentType
 from django.core.paginator import Paginator
+from django.db import models
 from django.db.models import Q
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
@@ -22,6 +23,7 @@ from kechuang.core import health, services
 from kechuang.core.filters import AuditEntryFilterSet
 from kechuang.core.imports.models import ImportedRecords
 from kechuang.core.models import AuditEntry, Notification, Role, User
+from kechuang.core.params import parse_id
 from kechuang.core.permissions import open_to_any_user, role_required
 
 
@@ -134,6 +136,8 @@ def object_audit(request, app_label: str, model: str, pk: str):
     manager = getattr(model_cls, "objects", None)
     if model_cls is None or not hasattr(manager, "visible_to"):
         raise Http404
+    if isinstance(model_cls._meta.pk, models.IntegerField):  # AutoField and its kin
+        pk = parse_id(pk, name="pk")  # "abc", "²" or 2**70: a 400, never a crash
     obj = manager.visible_to(request.user).filter(pk=pk).first()
     if obj is None:
         raise Http404

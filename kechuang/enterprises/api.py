@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -25,6 +26,7 @@ from kechuang.enterprises.models import (
     ANNUAL_METRICS,
     AnnualReport,
     Enterprise,
+    LadderStage,
     Qualification,
     QualificationType,
     Visit,
@@ -57,6 +59,11 @@ class EnterpriseSchema(serializers.ModelSerializer):
             "contact_name", "contact_phone", "contact_email", "ladder_stage", "row_version",
         ]  # fmt: skip
         read_only_fields = ["ladder_stage", "row_version"]
+
+    # Read-only fields lose allow_blank, so the schema's enum would omit "" (no stage yet).
+    ladder_stage = serializers.ChoiceField(
+        choices=LadderStage.choices, allow_blank=True, read_only=True
+    )
 
     def validate_uscc(self, value):
         return validate_uscc(value)
@@ -238,6 +245,12 @@ class WatchListMemberSchema(OwnEnterpriseFieldMixin, serializers.ModelSerializer
         extra_kwargs = {"added_on": {"required": False}}
 
 
+class WatchListRemovalSchema(serializers.Serializer):
+    """The body of POST …/remove/: why the enterprise leaves the list (optional)."""
+
+    reason = serializers.CharField(max_length=255, required=False, allow_blank=True)
+
+
 class WatchListMemberViewSet(
     ScopedViewSetMixin,
     mixins.ListModelMixin,
@@ -265,11 +278,14 @@ class WatchListMemberViewSet(
             acting_user=self.request.user,
         )
 
+    @extend_schema(request=WatchListRemovalSchema, responses=WatchListMemberSchema)
     @action(detail=True, methods=["post"])
     def remove(self, request, pk=None):
         member = self.get_object()
+        removal = WatchListRemovalSchema(data=request.data)
+        removal.is_valid(raise_exception=True)
         services.remove_from_watch_list(
-            member, reason=request.data.get("reason", ""), acting_user=request.user
+            member, reason=removal.validated_data.get("reason", ""), acting_user=request.user
         )
         return Response(self.get_serializer(member).data)
 

@@ -13,7 +13,17 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
+from kechuang.core.filters import (
+    BoundedFilterSet,
+    DateFilter,
+    DecimalFilter,
+    IdFilter,
+    IntegerFilter,
+    ModelMultipleChoiceFilter,
+    YearFilter,
+)
 from kechuang.core.models import Jurisdiction, JurisdictionLevel
+from kechuang.core.validators import COUNT_MAX
 from kechuang.enterprises.models import (
     AnnualReport,
     Enterprise,
@@ -50,7 +60,7 @@ class StableOrderingFilter(django_filters.OrderingFilter):
         return qs
 
 
-class EnterpriseFilterSet(django_filters.FilterSet):
+class EnterpriseFilterSet(BoundedFilterSet):
     """Filters for the enterprise register (科技企业库).
 
     Metric filters read the annual report of `year` (default: last year);
@@ -69,7 +79,7 @@ class EnterpriseFilterSet(django_filters.FilterSet):
     industry = django_filters.ModelChoiceFilter(
         label=_("industry"), queryset=Industry.objects.all(), method="filter_industry"
     )
-    sector = django_filters.ModelMultipleChoiceFilter(
+    sector = ModelMultipleChoiceFilter(
         label=_("sectors"),
         field_name="sectors",
         queryset=Sector.objects.all(),
@@ -82,7 +92,7 @@ class EnterpriseFilterSet(django_filters.FilterSet):
         to_field_name="code",
         method="filter_qualification",
     )
-    valid_on = django_filters.DateFilter(
+    valid_on = DateFilter(
         label=_("valid on"), method="filter_noop", widget=forms.DateInput(attrs={"type": "date"})
     )
     stage = django_filters.MultipleChoiceFilter(
@@ -95,11 +105,20 @@ class EnterpriseFilterSet(django_filters.FilterSet):
         method="filter_watch_list",
     )
     listing_status = django_filters.CharFilter(label=_("listing status"))
-    year = django_filters.NumberFilter(label=_("metric year"), method="filter_noop")
-    revenue_min = django_filters.NumberFilter(label=_("revenue ≥ (10k yuan)"), method="filter_noop")
-    revenue_max = django_filters.NumberFilter(label=_("revenue ≤ (10k yuan)"), method="filter_noop")
-    rd_ratio_min = django_filters.NumberFilter(label=_("R&D ratio ≥ (%)"), method="filter_noop")
-    staff_min = django_filters.NumberFilter(label=_("staff ≥"), method="filter_noop")
+    year = YearFilter(label=_("metric year"), method="filter_noop")
+    # Money in 万元: the plausible range of core.validators (10^13 yuan = 10^9 万元).
+    revenue_min = DecimalFilter(
+        label=_("revenue ≥ (10k yuan)"), method="filter_noop", max_digits=14, decimal_places=4
+    )
+    revenue_max = DecimalFilter(
+        label=_("revenue ≤ (10k yuan)"), method="filter_noop", max_digits=14, decimal_places=4
+    )
+    rd_ratio_min = DecimalFilter(
+        label=_("R&D ratio ≥ (%)"), method="filter_noop", max_digits=8, decimal_places=2
+    )
+    staff_min = IntegerFilter(
+        label=_("staff ≥"), method="filter_noop", min_value=0, max_value=COUNT_MAX
+    )
     ordering = StableOrderingFilter(
         label=_("sort"),
         fields=(("name", "name"), ("registered_on", "registered_on"), ("uscc", "uscc")),
@@ -188,14 +207,14 @@ class EnterpriseFilterSet(django_filters.FilterSet):
         return queryset
 
 
-class QualificationFilterSet(django_filters.FilterSet):
+class QualificationFilterSet(BoundedFilterSet):
     type = django_filters.ModelChoiceFilter(
         label=_("type"), queryset=QualificationType.objects.all(), to_field_name="code"
     )
-    enterprise = django_filters.NumberFilter(field_name="enterprise_id")
-    valid_on = django_filters.DateFilter(label=_("valid on"), method="filter_valid_on")
-    expires_after = django_filters.DateFilter(field_name="expires_on", lookup_expr="gte")
-    expires_before = django_filters.DateFilter(field_name="expires_on", lookup_expr="lte")
+    enterprise = IdFilter(field_name="enterprise_id")
+    valid_on = DateFilter(label=_("valid on"), method="filter_valid_on")
+    expires_after = DateFilter(field_name="expires_on", lookup_expr="gte")
+    expires_before = DateFilter(field_name="expires_on", lookup_expr="lte")
 
     class Meta:
         model = Qualification
@@ -205,9 +224,9 @@ class QualificationFilterSet(django_filters.FilterSet):
         return queryset.valid_on(value)
 
 
-class AnnualReportFilterSet(django_filters.FilterSet):
-    enterprise = django_filters.NumberFilter(field_name="enterprise_id")
-    year = django_filters.NumberFilter()
+class AnnualReportFilterSet(BoundedFilterSet):
+    enterprise = IdFilter(field_name="enterprise_id")
+    year = YearFilter()
     status = django_filters.ChoiceFilter(choices=ReportStatus.choices)
 
     class Meta:
@@ -215,18 +234,18 @@ class AnnualReportFilterSet(django_filters.FilterSet):
         fields: list[str] = []
 
 
-class VisitFilterSet(django_filters.FilterSet):
-    enterprise = django_filters.NumberFilter(field_name="enterprise_id")
-    since = django_filters.DateFilter(field_name="visited_on", lookup_expr="gte")
-    until = django_filters.DateFilter(field_name="visited_on", lookup_expr="lte")
+class VisitFilterSet(BoundedFilterSet):
+    enterprise = IdFilter(field_name="enterprise_id")
+    since = DateFilter(field_name="visited_on", lookup_expr="gte")
+    until = DateFilter(field_name="visited_on", lookup_expr="lte")
 
     class Meta:
         model = Visit
         fields: list[str] = []
 
 
-class VisitIssueFilterSet(django_filters.FilterSet):
-    enterprise = django_filters.NumberFilter(field_name="enterprise_id")
+class VisitIssueFilterSet(BoundedFilterSet):
+    enterprise = IdFilter(field_name="enterprise_id")
     status = django_filters.ChoiceFilter(choices=IssueStatus.choices)
     overdue = django_filters.BooleanFilter(label=_("overdue"), method="filter_overdue")
 

@@ -11,7 +11,14 @@ from django.utils.translation import gettext_lazy as _
 from kechuang.core.forms import add_version_field
 from kechuang.core.models import Jurisdiction, JurisdictionLevel
 from kechuang.core.parsing import ParseError, parse_amount, parse_int, parse_ratio
-from kechuang.core.validators import validate_uscc
+from kechuang.core.validators import (
+    AMOUNT_MAX,
+    REPORT_YEAR_MIN,
+    YEAR_MAX,
+    count_validators,
+    validate_report_year,
+    validate_uscc,
+)
 from kechuang.enterprises.models import (
     ANNUAL_METRICS,
     AnnualReport,
@@ -51,9 +58,10 @@ class BootstrapMixin:
 class AmountField(forms.CharField):
     """An amount typed in 万元 (or with its own unit: "1.2亿"), cleaned to integer yuan."""
 
-    def __init__(self, *args, unit: str = "万元", **kwargs):
+    def __init__(self, *args, unit: str = "万元", signed: bool = False, **kwargs):
         self.unit = unit
         kwargs.setdefault("required", False)
+        self.low = -AMOUNT_MAX if signed else 0
         super().__init__(*args, **kwargs)
 
     def prepare_value(self, value):
@@ -67,7 +75,17 @@ class AmountField(forms.CharField):
             yuan = parse_amount(value, default_unit=self.unit)
         except ParseError as exc:
             raise ValidationError(exc.message) from None
-        return None if yuan is None else int(yuan.to_integral_value())
+        if yuan is None:
+            return None
+        yuan = int(yuan.to_integral_value())
+        if not self.low <= yuan <= AMOUNT_MAX:
+            # The plausible range (core.validators), told in the unit the officer types.
+            raise ValidationError(
+                _("The amount must be from %(min)s to %(max)s (10k yuan).")
+                % {"min": f"{self.low // 10_000:,}", "max": f"{AMOUNT_MAX // 10_000:,}"},
+                code="out_of_range",
+            )
+        return yuan
 
 
 class CountField(forms.CharField):
@@ -82,6 +100,9 @@ class CountField(forms.CharField):
             raise ValidationError(exc.message) from None
         if number is not None and number < 0:
             raise ValidationError(_("Must not be negative."))
+        if number is not None:
+            for validator in count_validators():
+                validator(number)
         return number
 
 
@@ -148,14 +169,21 @@ class QualificationForm(BootstrapMixin, forms.ModelForm):
 
 
 class AnnualReportForm(BootstrapMixin, forms.Form):
-    year = forms.IntegerField(label=_("year"), min_value=1990, max_value=2100)
+    year = forms.IntegerField(
+        label=_("year"),
+        min_value=REPORT_YEAR_MIN,
+        max_value=YEAR_MAX,
+        validators=[validate_report_year],
+    )
 
     def __init__(self, *args, instance: AnnualReport | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         for name, unit in ANNUAL_METRICS.items():
             label = AnnualReport._meta.get_field(name).verbose_name
             if unit == "yuan":
-                self.fields[name] = AmountField(label=_("%(label)s (10k yuan)") % {"label": label})
+                self.fields[name] = AmountField(
+                    label=_("%(label)s (10k yuan)") % {"label": label}, signed=name == "profit"
+                )
             else:
                 self.fields[name] = CountField(label=label)
         if instance is not None:

@@ -30,12 +30,14 @@ from kechuang.core.imports.fields import (
     DecimalField,
     EmailField,
     IntField,
+    MobileField,
     RawField,
     TextField,
     UsccField,
 )
 from kechuang.core.imports.lookups import JurisdictionLookup, name_key
 from kechuang.core.parsing import ParseError
+from kechuang.core.validators import REPORT_YEAR_MIN, YEAR_MAX
 from kechuang.enterprises.models import (
     ANNUAL_METRICS,
     AnnualReport,
@@ -215,7 +217,8 @@ class EnterpriseImporter(Importer):
                     note="未上市、拟上市、新三板、科创板、主板、创业板、北交所、境外上市。",
                     example="未上市"),
         TextField("contact_name", "联系人", max_length=50),
-        TextField("contact_phone", "联系电话", max_length=20, aliases=("手机", "联系手机", "电话")),
+        MobileField("contact_phone", "联系电话", aliases=("手机", "联系手机", "电话"),
+                    note="11 位手机号，可带 +86、空格或短横线。", example="13912345678"),
         EmailField("contact_email", "电子邮箱", aliases=("邮箱", "Email", "E-mail")),
         DecimalField("lat", "纬度", min_value=Decimal(-90), max_value=Decimal(90)),
         DecimalField("lng", "经度", min_value=Decimal(-180), max_value=Decimal(180)),
@@ -506,7 +509,7 @@ _METRIC_COLUMNS = {
 def _metric_field(name: str, unit: str):
     label, aliases = _METRIC_COLUMNS[name]
     if unit == "yuan":
-        return AmountField(name, label, aliases=aliases,
+        return AmountField(name, label, aliases=aliases, signed=name == "profit",
                            note="表头单位（元/万元/亿元）为准，默认万元；也可写“1.2亿”“3000元”。",
                            example=1234.5)  # fmt: skip
     return IntField(name, label, aliases=aliases, min_value=0, note="非负整数。", example=10)
@@ -526,7 +529,7 @@ class AnnualReportImporter(_ByEnterprise):
     fields = (
         USCC,
         _ByEnterprise.name_field,
-        IntField("year", "年度", required=True, min_value=1990, max_value=2100,
+        IntField("year", "年度", required=True, min_value=REPORT_YEAR_MIN, max_value=YEAR_MAX,
                  aliases=("年份", "报告年度", "统计年度"), example=2024),
         *(_metric_field(name, unit) for name, unit in ANNUAL_METRICS.items()),
     )  # fmt: skip

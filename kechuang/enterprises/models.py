@@ -16,7 +16,14 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from kechuang.core.models import BusinessModel, Jurisdiction, Role, ScopedQuerySet
-from kechuang.core.validators import validate_uscc
+from kechuang.core.validators import (
+    amount_validators,
+    count_validators,
+    date_validators,
+    validate_mobile,
+    validate_report_year,
+    validate_uscc,
+)
 from kechuang.enterprises.validity import is_valid_on, valid_on_q
 
 
@@ -130,9 +137,11 @@ class Enterprise(BusinessModel):
     )
     name = models.CharField(_("name"), max_length=200)  # indexed in Meta (no LIKE copy)
     legal_rep = models.CharField(_("legal representative"), max_length=50, blank=True)
-    registered_on = models.DateField(_("registered on"), null=True, blank=True, db_index=True)
+    registered_on = models.DateField(
+        _("registered on"), null=True, blank=True, db_index=True, validators=date_validators()
+    )
     registered_capital = models.BigIntegerField(
-        _("registered capital (yuan)"), null=True, blank=True
+        _("registered capital (yuan)"), null=True, blank=True, validators=amount_validators()
     )
     address = models.CharField(_("address"), max_length=255, blank=True)
     # Not indexed alone: Index(jurisdiction, name) below serves it, and every index
@@ -165,7 +174,9 @@ class Enterprise(BusinessModel):
         default=ListingStatus.UNLISTED,
     )
     contact_name = models.CharField(_("contact"), max_length=50, blank=True)
-    contact_phone = models.CharField(_("contact mobile"), max_length=20, blank=True)
+    contact_phone = models.CharField(
+        _("contact mobile"), max_length=20, blank=True, validators=[validate_mobile]
+    )
     contact_email = models.EmailField(_("contact e-mail"), blank=True)
     # Current cultivation-ladder stage, recomputed by enterprises.services.
     ladder_stage = models.CharField(
@@ -249,9 +260,13 @@ class Qualification(BusinessModel):
         QualificationType, verbose_name=_("type"), on_delete=models.PROTECT, related_name="+"
     )
     certificate_no = models.CharField(_("certificate no."), max_length=64, blank=True)
-    issued_on = models.DateField(_("issued on"))
-    expires_on = models.DateField(_("expires on"), null=True, blank=True)
-    revoked_on = models.DateField(_("revoked on"), null=True, blank=True)
+    issued_on = models.DateField(_("issued on"), validators=date_validators())
+    expires_on = models.DateField(
+        _("expires on"), null=True, blank=True, validators=date_validators()
+    )
+    revoked_on = models.DateField(
+        _("revoked on"), null=True, blank=True, validators=date_validators()
+    )
 
     objects = QualificationQuerySet.as_manager()
 
@@ -332,22 +347,43 @@ class AnnualReport(BusinessModel):
     enterprise = models.ForeignKey(
         Enterprise, on_delete=models.CASCADE, related_name="annual_reports"
     )
-    year = models.PositiveSmallIntegerField(_("year"))
-    revenue = models.BigIntegerField(_("revenue"), null=True, blank=True)
-    rd_expense = models.BigIntegerField(_("R&D expense"), null=True, blank=True)
-    hightech_revenue = models.BigIntegerField(_("high-tech product revenue"), null=True, blank=True)
-    total_assets = models.BigIntegerField(_("total assets"), null=True, blank=True)
-    tax = models.BigIntegerField(_("tax paid"), null=True, blank=True)
-    profit = models.BigIntegerField(_("profit"), null=True, blank=True)
-    staff = models.PositiveIntegerField(_("staff"), null=True, blank=True)
-    tech_staff = models.PositiveIntegerField(_("technical staff"), null=True, blank=True)
+    year = models.PositiveSmallIntegerField(_("year"), validators=[validate_report_year])
+    revenue = models.BigIntegerField(
+        _("revenue"), null=True, blank=True, validators=amount_validators()
+    )
+    rd_expense = models.BigIntegerField(
+        _("R&D expense"), null=True, blank=True, validators=amount_validators()
+    )
+    hightech_revenue = models.BigIntegerField(
+        _("high-tech product revenue"), null=True, blank=True, validators=amount_validators()
+    )
+    total_assets = models.BigIntegerField(
+        _("total assets"), null=True, blank=True, validators=amount_validators()
+    )
+    tax = models.BigIntegerField(
+        _("tax paid"), null=True, blank=True, validators=amount_validators()
+    )
+    profit = models.BigIntegerField(
+        _("profit"), null=True, blank=True, validators=amount_validators(signed=True)
+    )
+    staff = models.PositiveIntegerField(
+        _("staff"), null=True, blank=True, validators=count_validators()
+    )
+    tech_staff = models.PositiveIntegerField(
+        _("technical staff"), null=True, blank=True, validators=count_validators()
+    )
     invention_patents_granted = models.PositiveIntegerField(
-        _("invention patents granted in the year"), null=True, blank=True
+        _("invention patents granted in the year"),
+        null=True,
+        blank=True,
+        validators=count_validators(),
     )
     invention_patents_valid = models.PositiveIntegerField(
-        _("valid invention patents"), null=True, blank=True
+        _("valid invention patents"), null=True, blank=True, validators=count_validators()
     )
-    ip_count = models.PositiveIntegerField(_("IP items owned"), null=True, blank=True)
+    ip_count = models.PositiveIntegerField(
+        _("IP items owned"), null=True, blank=True, validators=count_validators()
+    )
     status = models.CharField(
         _("status"), max_length=16, choices=ReportStatus.choices, default=ReportStatus.CONFIRMED
     )
@@ -402,7 +438,9 @@ class LadderCriteria(BusinessModel):
             (LadderStage.LEADER, LadderStage.LEADER.label),
         ],
     )
-    min_revenue = models.BigIntegerField(_("minimum revenue (yuan)"), null=True, blank=True)
+    min_revenue = models.BigIntegerField(
+        _("minimum revenue (yuan)"), null=True, blank=True, validators=amount_validators()
+    )
     min_revenue_growth = models.DecimalField(
         _("minimum revenue growth"),
         max_digits=7,
@@ -420,7 +458,7 @@ class LadderCriteria(BusinessModel):
         help_text=_("As a fraction: 0.05 means 5 %."),
     )
     min_invention_patents = models.PositiveIntegerField(
-        _("minimum valid invention patents"), null=True, blank=True
+        _("minimum valid invention patents"), null=True, blank=True, validators=count_validators()
     )
     requires_hte = models.BooleanField(_("must be a valid high-tech enterprise"), default=False)
 
@@ -509,8 +547,10 @@ class WatchListMember(BusinessModel):
         related_name="watch_memberships",
     )
     reason = models.CharField(_("reason"), max_length=255, blank=True)
-    added_on = models.DateField(_("added on"))
-    removed_on = models.DateField(_("removed on"), null=True, blank=True)
+    added_on = models.DateField(_("added on"), validators=date_validators())
+    removed_on = models.DateField(
+        _("removed on"), null=True, blank=True, validators=date_validators()
+    )
     removal_reason = models.CharField(_("reason for removal"), max_length=255, blank=True)
 
     objects = WatchListMemberQuerySet.as_manager()
@@ -541,7 +581,7 @@ class Visit(BusinessModel):
     enterprise = models.ForeignKey(
         Enterprise, verbose_name=_("enterprise"), on_delete=models.CASCADE, related_name="visits"
     )
-    visited_on = models.DateField(_("visited on"))
+    visited_on = models.DateField(_("visited on"), validators=date_validators())
     staff = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("visiting staff"),
@@ -595,8 +635,10 @@ class VisitIssue(BusinessModel):
     status = models.CharField(
         _("status"), max_length=16, choices=IssueStatus.choices, default=IssueStatus.OPEN
     )
-    due_on = models.DateField(_("due on"), null=True, blank=True)
-    closed_on = models.DateField(_("closed on"), null=True, blank=True)
+    due_on = models.DateField(_("due on"), null=True, blank=True, validators=date_validators())
+    closed_on = models.DateField(
+        _("closed on"), null=True, blank=True, validators=date_validators()
+    )
     follow_up = models.TextField(_("follow-up"), blank=True)
 
     objects = VisitIssueQuerySet.as_manager()

@@ -6,10 +6,12 @@ what it sees in the pages: its own tasks, its indicators and its reports.
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
 from rest_framework import mixins, serializers, viewsets
 
 from kechuang.core.api import ScopedViewSetMixin, VersionedViewSetMixin
 from kechuang.core.models import Role
+from kechuang.core.params import ParamError, parse_decimal_param, parse_period, parse_year
 from kechuang.plans import schedule, services, tracking
 from kechuang.plans.models import Indicator, Plan, ProgressReport, ResponsibleUnit, Task
 
@@ -59,6 +61,23 @@ class IndicatorSchema(serializers.ModelSerializer):
             "path_kind", "path_points", "responsible_unit", "evaluation", "row_version",
         ]  # fmt: skip
         read_only_fields = ["plan", "evaluation", "row_version"]
+
+    def validate_path_points(self, value):
+        """{"2024": 3100, "2025": 3500}: plausible years to numbers (a JSON null is refused)."""
+        if not isinstance(value, dict):
+            raise serializers.ValidationError(
+                _('Give the yearly milestones as an object such as {"2025": 3500}.')
+            )
+        points = {}
+        try:
+            for year, number in value.items():
+                if isinstance(number, bool) or not isinstance(number, int | float | str):
+                    raise ParamError(_("A milestone must be a number."), name="path_points")
+                amount = parse_decimal_param(number, max_digits=20, decimal_places=4)
+                points[str(parse_year(year))] = float(amount) if "." in str(amount) else int(amount)
+        except ParamError as exc:
+            raise serializers.ValidationError(exc.message) from None
+        return points
 
     def get_evaluation(self, obj) -> dict:
         evs = self.context.get("evaluations") or {}
@@ -204,23 +223,18 @@ class ProgressReportViewSet(
 
 
 def _parse_period(label: str) -> schedule.Period:
-    import datetime
-    import re
-
-    m = re.fullmatch(r"(\d{4})(?:Q([1-4])|H([12])|-(\d{2}))", label or "")
-    if not m:
-        raise serializers.ValidationError(
-            {"period": "Write the period as 2025Q1, 2025H1 or 2025-03."}
-        )
-    year = int(m.group(1))
-    if m.group(2):
-        return schedule.period_containing(datetime.date(year, int(m.group(2)) * 3, 1), "quarterly")
-    if m.group(3):
-        return schedule.period_containing(datetime.date(year, int(m.group(3)) * 6, 1), "half_year")
-    month = int(m.group(4))
-    if not 1 <= month <= 12:
-        raise serializers.ValidationError({"period": "The month must be 01–12."})
-    return schedule.period_containing(datetime.date(year, month, 1), "monthly")
+    """2025Q1 / 2025H1 / 2025-03 (core.params.parse_period; 0000Q1 and 2025 are refused)."""
+    try:
+        frequency, first_day = parse_period(label, name="period")
+        if frequency == "yearly":
+            raise ParamError(
+                _("Write the period as 2025Q1, 2025H1 or 2025-03 (not “%(value)s”).")
+                % {"value": label},
+                name="period",
+            )
+    except ParamError as exc:
+        raise serializers.ValidationError({"period": [exc.message]}) from None
+    return schedule.period_containing(first_day, frequency)
 
 
 def register(router) -> None:

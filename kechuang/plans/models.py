@@ -17,6 +17,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from kechuang.core.models import BusinessModel, Role, ScopedQuerySet
+from kechuang.core.validators import date_validators, year_validators
 
 
 def _active(user) -> bool:
@@ -77,9 +78,15 @@ class Plan(BusinessModel):
     )
     issuer = models.CharField(_("issuer"), max_length=100, blank=True)
     doc_number = models.CharField(_("document number"), max_length=64, blank=True)
-    published_on = models.DateField(_("published on"), null=True, blank=True)
-    period_start = models.PositiveSmallIntegerField(_("period start (year)"), null=True, blank=True)
-    period_end = models.PositiveSmallIntegerField(_("period end (year)"), null=True, blank=True)
+    published_on = models.DateField(
+        _("published on"), null=True, blank=True, validators=date_validators()
+    )
+    period_start = models.PositiveSmallIntegerField(
+        _("period start (year)"), null=True, blank=True, validators=year_validators()
+    )
+    period_end = models.PositiveSmallIntegerField(
+        _("period end (year)"), null=True, blank=True, validators=year_validators()
+    )
     report_frequency = models.CharField(
         _("progress report frequency"),
         max_length=16,
@@ -225,9 +232,11 @@ class Indicator(BusinessModel):
     baseline_value = models.DecimalField(
         _("baseline"), max_digits=20, decimal_places=4, null=True, blank=True
     )
-    baseline_year = models.PositiveSmallIntegerField(_("baseline year"), null=True, blank=True)
+    baseline_year = models.PositiveSmallIntegerField(
+        _("baseline year"), null=True, blank=True, validators=year_validators()
+    )
     target_value = models.DecimalField(_("target"), max_digits=20, decimal_places=4)
-    target_year = models.PositiveSmallIntegerField(_("target year"))
+    target_year = models.PositiveSmallIntegerField(_("target year"), validators=year_validators())
     definition = models.TextField(
         _("definition"),
         blank=True,
@@ -371,10 +380,10 @@ class Milestone(BusinessModel):
     """A dated step of a task; a task is overdue when a milestone's date passed undone."""
 
     task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="milestones")
-    due_on = models.DateField(_("due on"))
+    due_on = models.DateField(_("due on"), validators=date_validators())
     description = models.CharField(_("description"), max_length=255)
     done = models.BooleanField(_("done"), default=False)
-    done_on = models.DateField(_("done on"), null=True, blank=True)
+    done_on = models.DateField(_("done on"), null=True, blank=True, validators=date_validators())
 
     objects = MilestoneQuerySet.as_manager()
 

@@ -14,7 +14,9 @@ class PublicRead(permissions.BasePermission):
 
 
 class PolicyItemSerializer(serializers.ModelSerializer):
-    rule_code = serializers.CharField(source="rule.code", read_only=True, default=None)
+    rule_code = serializers.CharField(
+        source="rule.code", read_only=True, default=None, allow_null=True
+    )
 
     class Meta:
         model = PolicyItem

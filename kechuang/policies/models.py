@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from kechuang.core.models import BusinessModel, Jurisdiction, ScopedQuerySet
+from kechuang.core.validators import date_validators
 
 
 class PolicyStatus(models.TextChoices):
@@ -57,9 +58,15 @@ class Policy(BusinessModel):
     title = models.CharField(_("title"), max_length=255)
     issuer = models.CharField(_("issuer"), max_length=200)
     doc_no = models.CharField(_("document no."), max_length=100, blank=True)
-    published_on = models.DateField(_("published on"), null=True, blank=True)
-    valid_from = models.DateField(_("valid from"), null=True, blank=True)
-    valid_until = models.DateField(_("valid until"), null=True, blank=True)
+    published_on = models.DateField(
+        _("published on"), null=True, blank=True, validators=date_validators()
+    )
+    valid_from = models.DateField(
+        _("valid from"), null=True, blank=True, validators=date_validators()
+    )
+    valid_until = models.DateField(
+        _("valid until"), null=True, blank=True, validators=date_validators()
+    )
     summary = models.TextField(_("summary"), blank=True)
     text = models.TextField(_("full text"), blank=True)
     status = models.CharField(
@@ -119,8 +126,12 @@ class PolicyItem(BusinessModel):
         related_name="policy_items",
     )
     benefit = models.TextField(_("benefit"), blank=True)
-    window_start = models.DateField(_("application opens"), null=True, blank=True)
-    window_end = models.DateField(_("application closes"), null=True, blank=True)
+    window_start = models.DateField(
+        _("application opens"), null=True, blank=True, validators=date_validators()
+    )
+    window_end = models.DateField(
+        _("application closes"), null=True, blank=True, validators=date_validators()
+    )
     sort_order = models.PositiveIntegerField(default=0)
 
     objects = PolicyPartQuerySet.as_manager()

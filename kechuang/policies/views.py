@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 from kechuang.core.export import xlsx_response
 from kechuang.core.forms import form_error, submitted_version
 from kechuang.core.models import Role
+from kechuang.core.params import parse_id, query_param
 from kechuang.core.permissions import get_object_for_user, role_required
 from kechuang.core.workflow import InvalidTransition, TransitionNotAllowed
 from kechuang.enterprises.models import Enterprise
@@ -182,9 +183,9 @@ def item_eligible(request, pk: int):
     item = _item_for_staff(request, pk)
     qs, snapshot = services.eligible_enterprises(item, request.user)
     by_town = services.eligible_by_town(item, request.user, snapshot)
-    town = request.GET.get("town")
-    if town and town.isdigit():
-        qs = qs.filter(jurisdiction_id=int(town))
+    town = query_param(request.GET, "town", parse_id)
+    if town is not None:
+        qs = qs.filter(jurisdiction_id=town)
     page = Paginator(
         qs.select_related("jurisdiction").order_by("jurisdiction__path", "name", "id"), 50
     ).get_page(request.GET.get("page"))

@@ -10,6 +10,7 @@ from rest_framework.response import Response
 
 from kechuang.core.api import ANY_ROLE, ScopedViewSetMixin
 from kechuang.core.models import Role
+from kechuang.core.params import parse_id, parse_int_param, query_param
 from kechuang.core.permissions import get_object_for_user
 from kechuang.enterprises.models import Enterprise
 from kechuang.rules.explaining import explain_versions
@@ -122,22 +123,22 @@ class VerdictViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
 
     def _snapshot(self):
         if not hasattr(self, "_snapshot_cache"):
-            snap = self.request.query_params.get("snapshot", "")
-            if snap.isdigit():
-                found = RuleSnapshot.objects.filter(pk=int(snap), status=SnapshotStatus.DONE)
+            snap = query_param(self.request.query_params, "snapshot", parse_id)
+            if snap is not None:
+                found = RuleSnapshot.objects.filter(pk=snap, status=SnapshotStatus.DONE)
                 self._snapshot_cache = found.first()
             else:
                 self._snapshot_cache = RuleSnapshot.latest()
         return self._snapshot_cache
 
     def get_queryset(self):
+        ent = query_param(self.request.query_params, "enterprise", parse_id)
         snapshot = self._snapshot()
         if snapshot is None:
             return super().get_queryset().none()
         qs = super().get_queryset().filter(snapshot=snapshot).select_related("snapshot")
-        ent = self.request.query_params.get("enterprise", "")
-        if ent.isdigit():
-            qs = qs.filter(enterprise_id=int(ent))
+        if ent is not None:
+            qs = qs.filter(enterprise_id=ent)
         return qs.order_by("enterprise_id")
 
     def get_serializer_context(self):
@@ -149,13 +150,16 @@ class VerdictViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
                 pk__in=snapshot.positions,
                 rule__in=Rule.objects.explainable_to(self.request.user),
             ).select_related("rule")
-            ref = self.request.query_params.get("rule", "")
-            if ref:
-                qs = qs.filter(rule_id=int(ref)) if ref.isdigit() else qs.filter(rule__code=ref)
+            ref = _rule_ref(self.request.query_params)
+            if isinstance(ref, int):
+                qs = qs.filter(rule_id=ref)
+            elif ref:
+                qs = qs.filter(rule__code=ref)
             versions = {v.pk: v for v in qs}
         context["versions"] = versions
-        raw = self.request.query_params.get("verdict", "")
-        context["verdict"] = int(raw) if raw in {"1", "0", "-1"} else None
+        context["verdict"] = query_param(
+            self.request.query_params, "verdict", parse_int_param, min_value=-1, max_value=1
+        )
         return context
 
 
@@ -180,11 +184,11 @@ class ExplainViewSet(viewsets.ViewSet):
     )
     def retrieve(self, request, pk=None):
         enterprise = get_object_for_user(Enterprise, request.user, pk)
-        ref = request.query_params.get("rule", "")
+        ref = _rule_ref(request.query_params)
         rules = Rule.objects.explainable_to(request.user)
         rule = (
-            get_object_or_404(rules, pk=int(ref))
-            if ref.isdigit()
+            get_object_or_404(rules, pk=ref)
+            if isinstance(ref, int)
             else get_object_or_404(rules, code=ref)
         )
         on = timezone.localdate()
@@ -208,6 +212,14 @@ class ExplainViewSet(viewsets.ViewSet):
                 "amount_text": res.amount.text if res.amount else "",
             }
         )
+
+
+def _rule_ref(query) -> int | str:
+    """?rule=: an id (ASCII digits, within 64 bits) or a rule code; "" when absent."""
+    ref = (query.get("rule") or "").strip()
+    if ref.isascii() and ref.isdigit():
+        return parse_id(ref, name="rule")
+    return ref
 
 
 def register(router) -> None:

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 from kechuang.core.export import xlsx_response
 from kechuang.core.forms import form_error
 from kechuang.core.models import Role
+from kechuang.core.params import parse_date_param, query_param
 from kechuang.core.permissions import get_object_for_user, open_to_any_user, role_required
 from kechuang.core.workflow import TransitionNotAllowed
 from kechuang.enterprises.models import Enterprise
@@ -40,11 +41,8 @@ from kechuang.rules.tasks import evaluate_rules_task
 
 
 def _date_param(request, name="on") -> dt.date:
-    raw = request.GET.get(name, "")
-    try:
-        return dt.date.fromisoformat(raw) if raw else timezone.localdate()
-    except ValueError:
-        return timezone.localdate()
+    """?on=YYYY-MM-DD within the plausible range (else 400), today when absent."""
+    return query_param(request.GET, name, parse_date_param) or timezone.localdate()
 
 
 @role_required(Role.COMMISSION)

@@ -22,14 +22,20 @@ from django.core.validators import validate_email
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from kechuang.core.parsing import AMOUNT_UNITS, ParseError, parse_amount, parse_date, parse_int
+from kechuang.core.dates import parse_date
+from kechuang.core.parsing import AMOUNT_UNITS, ParseError, parse_amount, parse_int
 from kechuang.core.tabular import Column, TableError
 from kechuang.core.validators import (
     _AUTHORITY_CATEGORIES,
     _ORG_WEIGHTS,
     _PROVINCE_PREFIXES,
     _USCC_WEIGHTS,
+    AMOUNT_MAX,
+    COUNT_MAX,
+    DATE_MAX,
+    DATE_MIN,
     USCC_CHARSET,
+    validate_mobile,
     validate_uscc,
 )
 
@@ -279,10 +285,13 @@ class DateField(ImportField):
         def convert(value: Any) -> dt.date | None:
             if type(value) is str and len(value) == 10:
                 try:  # 2023-05-01, the common case, fast
-                    return fromisoformat(value)
+                    day = fromisoformat(value)
                 except ValueError:
                     pass
-            return parse_date(value)
+                else:
+                    if DATE_MIN <= day <= DATE_MAX:
+                        return day
+            return parse_date(value)  # also explains a date outside the plausible range
 
         return convert
 
@@ -292,6 +301,8 @@ class AmountField(ImportField):
     """Money, stored in integer yuan; a bare number is in the header's unit (default 万元)."""
 
     default_unit: str = "万元"
+    # Negative only where a loss is meaningful (profit); bounds from core.validators.
+    signed: bool = False
 
     def header(self) -> str:
         return f"{self.label}({self.default_unit})"
@@ -299,23 +310,37 @@ class AmountField(ImportField):
     def converter(self, unit: str | None) -> Converter:
         unit = unit if unit in AMOUNT_UNITS else self.default_unit
         multiplier = int(AMOUNT_UNITS[unit])
+        low, high = (-AMOUNT_MAX if self.signed else 0), AMOUNT_MAX
 
         def convert(value: Any) -> int:
             if type(value) is int:  # a whole number in a number cell, fast
-                return value * multiplier
-            amount = parse_amount(value, default_unit=unit)
-            if amount != amount.to_integral_value():
-                # Stored as whole yuan: round half up at the edge (fen are not kept).
-                amount = amount.quantize(Decimal(1), rounding="ROUND_HALF_UP")
-            return int(amount)
+                yuan = value * multiplier
+            else:
+                amount = parse_amount(value, default_unit=unit)
+                if amount != amount.to_integral_value():
+                    # Stored as whole yuan: round half up at the edge (fen are not kept).
+                    amount = amount.quantize(Decimal(1), rounding="ROUND_HALF_UP")
+                yuan = int(amount)
+            if not low <= yuan <= high:
+                raise ParseError(_amount_range_message(yuan, low, high), code="amount_range")
+            return yuan
 
         return convert
+
+
+def _amount_range_message(yuan: int, low: int, high: int) -> str:
+    if yuan < 0 and low == 0:
+        return _("The amount must not be negative (%(yuan)s yuan).") % {"yuan": yuan}
+    return _(
+        "%(yuan)s yuan is outside the plausible range (up to %(max)s yuan, i.e. 10 trillion "
+        "yuan); check the digits and the unit in the header."
+    ) % {"yuan": yuan, "max": f"{high:,}"}
 
 
 @dataclass(frozen=True)
 class IntField(ImportField):
     min_value: int | None = 0
-    max_value: int | None = None
+    max_value: int | None = COUNT_MAX
 
     def converter(self, unit: str | None) -> Converter:
         low, high = self.min_value, self.max_value
@@ -360,6 +385,14 @@ class DecimalField(ImportField):
             return number.quantize(quantum)
 
         return convert
+
+
+@dataclass(frozen=True)
+class MobileField(ImportField):
+    """A mainland mobile number, stored as its 11 digits (validators.validate_mobile)."""
+
+    def converter(self, unit: str | None) -> Converter:
+        return validate_mobile
 
 
 @dataclass(frozen=True)

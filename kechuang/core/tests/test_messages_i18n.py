@@ -19,7 +19,8 @@ from django.core.exceptions import ValidationError
 from django.utils import translation
 
 from kechuang.core.columns import Column, map_columns
-from kechuang.core.parsing import ParseError, parse_amount, parse_bool, parse_date
+from kechuang.core.dates import parse_date
+from kechuang.core.parsing import ParseError, parse_amount, parse_bool
 from kechuang.core.tablebase import TableError
 from kechuang.core.tabular import read_table
 from kechuang.core.validators import validate_uscc

@@ -7,14 +7,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from kechuang.core.dates import excel_serial_to_date, parse_date
 from kechuang.core.parsing import (
     ParseError,
     cell_to_decimal,
-    excel_serial_to_date,
     parse_amount,
     parse_bool,
     parse_chinese_number,
-    parse_date,
     parse_int,
     parse_ratio,
 )
@@ -181,12 +180,32 @@ def test_dates_in_all_common_forms(value):
         (61, dt.date(1900, 3, 1)),
         (36526, dt.date(2000, 1, 1)),
         (44927, dt.date(2023, 1, 1)),
-        (2958465, dt.date(9999, 12, 31)),
     ],
 )
 def test_excel_serial_dates_follow_the_1900_system(serial, expected):
     assert excel_serial_to_date(serial) == expected
     assert parse_date(serial) == expected
+
+
+def test_excel_serial_of_an_implausible_year_is_refused():
+    assert excel_serial_to_date(2958465) == dt.date(9999, 12, 31)
+    with pytest.raises(ParseError, match="9999"):
+        parse_date(2958465)
+
+
+@pytest.mark.parametrize(
+    "value", ["9999-12-31", "1899-12-31", dt.date(9999, 12, 31), "2101年1月1日", "21010101"]
+)
+def test_dates_outside_1900_to_2100_are_refused(value):
+    with pytest.raises(ParseError):
+        parse_date(value)
+
+
+@pytest.mark.parametrize("text", ["1" * 23, "1" * 23 + "万元", "-" + "9" * 30 + "亿"])
+def test_absurdly_large_amounts_are_refused_not_crashing(text):
+    with pytest.raises(ParseError) as info:
+        parse_amount(text, default_unit="万元")
+    assert info.value.code == "amount_range"
 
 
 @pytest.mark.parametrize(

@@ -16,7 +16,9 @@ from django.views.decorators.http import require_POST
 from kechuang.core.export import xlsx_response
 from kechuang.core.forms import submitted_version
 from kechuang.core.models import Role
+from kechuang.core.params import parse_int_param, parse_year, query_param
 from kechuang.core.permissions import get_object_for_user, open_to_any_user, role_required
+from kechuang.core.validators import REPORT_YEAR_MIN
 from kechuang.core.workflow import TransitionNotAllowed
 from kechuang.enterprises import services
 from kechuang.enterprises.forms import (
@@ -85,13 +87,13 @@ def report_edit(request, pk: int):
     enterprise = get_object_for_user(Enterprise, request.user, pk, "change")
     if not (request.user.is_staff_member or request.user.enterprise_id == enterprise.pk):
         return redirect("enterprises:detail", pk=enterprise.pk)
-    year = request.GET.get("year")
+    year = query_param(request.GET, "year", parse_year, min_value=REPORT_YEAR_MIN)
     instance = None
-    if year and year.isdigit():
-        instance = AnnualReport.objects.filter(enterprise=enterprise, year=int(year)).first()
+    if year is not None:
+        instance = AnnualReport.objects.filter(enterprise=enterprise, year=year).first()
     form = AnnualReportForm(request.POST or None, instance=instance)
-    if not instance and year and year.isdigit():
-        form.initial["year"] = int(year)
+    if not instance and year is not None:
+        form.initial["year"] = year
     return submit_record_form(
         request,
         form,
@@ -231,10 +233,7 @@ def watch_remove(request, member_pk: int):
 
 
 def _expiring(request):
-    try:
-        days = max(1, min(int(request.GET.get("days", 90)), 3650))
-    except ValueError:
-        days = 90
+    days = query_param(request.GET, "days", parse_int_param, 90, min_value=1, max_value=3650)
     today = timezone.localdate()
     qs = (
         Qualification.objects.visible_to(request.user)
