@@ -5,6 +5,8 @@ under var/. Production sets DEBUG=0, SECRET_KEY, ALLOWED_HOSTS and
 DATABASE_URL (PostgreSQL).
 """
 
+import hashlib
+import hmac
 from pathlib import Path
 
 import dj_database_url
@@ -23,6 +25,12 @@ if not SECRET_KEY:
     raise ImproperlyConfigured(
         "SECRET_KEY must be set when DEBUG is off (set DEBUG=1 for a development server)"
     )
+# Key of the audit entries' MACs (core.auditchain). Kept outside the database so that database
+# rights alone cannot forge an entry; by default derived from SECRET_KEY (domain-separated).
+AUDIT_KEY = (
+    env_str("AUDIT_KEY", "")
+    or hmac.new(SECRET_KEY.encode(), b"kechuang audit entry mac v1", hashlib.sha256).hexdigest()
+)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
