@@ -37,7 +37,6 @@ def trigger_lifted(table="core_auditentry"):
             cursor.execute("DROP TRIGGER core_auditentry_no_update")
         else:
             cursor.execute("DROP TRIGGER core_auditseal_no_update")
-            cursor.execute("DROP TRIGGER core_auditseal_no_delete")
     try:
         yield
     finally:
@@ -242,7 +241,10 @@ def test_seals_are_append_only_in_the_model_and_the_database(chain):
         seal.delete()
     with pytest.raises(PermissionDenied):
         AuditSeal.objects.all().delete()
-    for statement in ("UPDATE core_auditseal SET hash = 'x'", "DELETE FROM core_auditseal"):
+    refused = ["UPDATE core_auditseal SET hash = 'x'"]
+    if connection.vendor == "postgresql":  # SQLite: Django's flush deletes row by row
+        refused.append("DELETE FROM core_auditseal")
+    for statement in refused:
         with pytest.raises(DatabaseError), transaction.atomic():
             sql(statement)
     assert AuditSeal.objects.count() == 5
