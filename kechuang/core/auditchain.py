@@ -178,6 +178,17 @@ def _unsealed(using: str, after_id: int, limit: int) -> list[tuple]:
         return cursor.fetchall()
 
 
+def _insert_seals(using: str, seals: list[tuple]) -> None:
+    conn = connections[using]
+    table = conn.ops.quote_name(AuditSeal._meta.db_table)
+    with conn.cursor() as cursor:
+        cursor.executemany(
+            f"INSERT INTO {table} (seq, entry_id, mac, prev_hash, hash, sealed_at) "  # noqa: S608
+            "VALUES (%s, %s, %s, %s, %s, %s)",
+            seals,
+        )
+
+
 def seal_pending(
     *, from_id: int | None = None, batch: int = SEAL_BATCH, using: str = "default"
 ) -> int:
@@ -199,13 +210,13 @@ def seal_pending(
                 rows = _unsealed(using, after, batch)
                 if not rows:
                     return total
-                seals = []
+                seals, now = [], timezone.now()
                 for entry_id, entry_mac, *values in rows:
                     if entry_mac and hmac.compare_digest(entry_mac, mac(values, cache, state)):
                         seq += 1
                         prev_hash, prev = prev, seal_hash(seq, prev, entry_id, entry_mac)
-                        seals.append(AuditSeal(seq, entry_id, entry_mac, prev_hash, prev))
-                AuditSeal.objects.using(using).bulk_create(seals, batch_size=2000)
+                        seals.append((seq, entry_id, entry_mac, prev_hash, prev, now))
+                _insert_seals(using, seals)
                 AuditSealHead.objects.using(using).filter(pk=1).update(
                     seq=seq, hash=prev, count=count + len(seals), updated_at=timezone.now()
                 )
