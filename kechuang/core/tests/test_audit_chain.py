@@ -282,7 +282,8 @@ def test_import_creates_and_updates_are_signed_and_sealed(
                 "enterprises", upload("企业.xlsx", xlsx_bytes(headers, rows)), acting_user=officer
             )
             imports.dry_run_and_apply(job, acting_user=officer)
-        # (All of this test is one transaction, so the second import's seal is the first's.)
+        assert AuditSeal.objects.count() > 0
+        # (This test is one transaction: the second import's after-commit seal is the first's.)
         auditchain.seal_pending()
     assert Enterprise.objects.filter(name__endswith="改").count() == 2
     assert AuditEntry.objects.filter(action=AuditAction.UPDATE, via="import").count() == 2
