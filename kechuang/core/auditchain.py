@@ -155,6 +155,10 @@ def _lock_head(using: str) -> tuple[int, str, int] | None:
             row = cursor.fetchone()
             if row is not None:
                 return row
+            # Skipped (another sealer has it: a plain read does not wait) or not there yet.
+            cursor.execute(f"SELECT 1 FROM {table} WHERE id = 1")  # noqa: S608
+            if cursor.fetchone() is not None:
+                return None
             cursor.execute(
                 f"INSERT INTO {table} (id, seq, hash, count, updated_at) "  # noqa: S608
                 "VALUES (1, 0, %s, 0, %s) ON CONFLICT (id) DO NOTHING",

@@ -373,3 +373,40 @@ def test_parallel_writers_and_sealers_keep_one_chain(officer, enterprise):
     result = auditchain.verify()
     assert result.ok, result.problems
     assert result.checked == result.sealed == AuditEntry.objects.count() == 40
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_sealer_does_not_queue_behind_another(officer, enterprise):
+    """While another sealer holds the head, seal_pending returns at once; the next run seals."""
+    _pg_only()
+    import threading
+
+    from django.db import connections
+
+    audit.record_event(enterprise, "first", actor=officer)  # sealed after its commit
+    locked, release = threading.Event(), threading.Event()
+
+    def other_sealer():
+        try:
+            with transaction.atomic():
+                sql("SELECT 1 FROM core_auditsealhead WHERE id = 1 FOR UPDATE")
+                locked.set()
+                release.wait(30)
+        finally:
+            locked.set()
+            connections.close_all()
+
+    thread = threading.Thread(target=other_sealer)
+    thread.start()
+    try:
+        assert locked.wait(30)
+        with transaction.atomic():
+            sql("SET LOCAL lock_timeout = '500ms'")
+            audit.record_event(enterprise, "second", actor=officer)
+        assert AuditSeal.objects.count() == 1  # its after-commit seal stepped aside
+        assert auditchain.seal_pending() == 0
+    finally:
+        release.set()
+        thread.join()
+    assert auditchain.seal_pending() == 1
+    assert auditchain.verify().ok
