@@ -1,4 +1,4 @@
-"""Benchmark the audit hash chain on the import path: 100,000 update entries, with and without it.
+"""Benchmark audit tamper evidence on the import path: 100,000 update entries, MAC and seal.
 
 Run:  .venv/bin/python bench/audit_chain.py [--rows 100000]
       DATABASE_URL=postgres://postgres@127.0.0.1:5432/kechuang_bench .venv/bin/python bench/audit_chain.py
@@ -6,9 +6,10 @@ Run:  .venv/bin/python bench/audit_chain.py [--rows 100000]
 Builds a fresh database (SQLite in a temp dir, or the given PostgreSQL database, its
 public schema re-created), prepares the rows an import of N changed enterprises writes
 to the audit log (one before -> after diff each), then times, each in its own rolled-back
-transaction: the plain insert (COPY / executemany), and chaining (hashing in one pass,
-head lock) plus the insert with the three chain columns; then `audit verify` over N
-committed entries. Prints seconds and the load average (the machine may be shared).
+transaction: the plain insert (COPY / executemany) with an empty MAC column, and MACs
+(one pass, no lock) plus the insert; then commits N entries with MACs and times
+`seal_pending()` (after commit, its own short transactions) and `audit verify`.
+Prints seconds and the load average (the machine may be shared).
 """
 
 from __future__ import annotations
@@ -88,34 +89,35 @@ def main() -> None:
     data = rows(args.rows)
     print(f"db={connection.vendor}, {args.rows:,} audit entries, load {os.getloadavg()}")
 
-    def plain():  # the same columns, left empty: what the import wrote before the chain
+    def plain():  # the same columns, MAC left empty: what the import wrote before MACs
+        writers.insert_rows(AuditEntry, [*NAMES, "mac"], [(*r, "") for r in data])
+
+    def signed():
+        macs = auditchain.macs(data)
         writers.insert_rows(
-            AuditEntry,
-            [*NAMES, "seq", "prev_hash", "entry_hash"],
-            [(*r, None, "", "") for r in data],
+            AuditEntry, [*NAMES, "mac"], [(*r, m) for r, m in zip(data, macs, strict=True)]
         )
 
-    def chained():
-        links = auditchain.link_values(data)
-        writers.insert_rows(
-            AuditEntry,
-            [*NAMES, "seq", "prev_hash", "entry_hash"],
-            [row + link for row, link in zip(data, links, strict=True)],
-        )
+    def mac_only():
+        auditchain.macs(data)
 
-    def hash_only():
-        auditchain.link_values(data)
-
-    base = timed("insert without chain", plain)
-    hashed = timed("chain only (hash + head lock)", hash_only)
-    both = timed("chain + insert with chain columns", chained)
-    print(f"{'overhead of the chain':<44} {both - base:7.2f} s ({(both - base) / base:.0%})")
-    print(f"{'  of which hashing':<44} {hashed:7.2f} s")
-    timed("chain + insert, committed", chained, keep=True)
+    base = timed("insert without MAC", plain)
+    hashed = timed("MAC only (one pass, no lock)", mac_only)
+    both = timed("MAC + insert", signed)
+    print(f"{'overhead of the MAC':<44} {both - base:7.2f} s ({(both - base) / base:.0%})")
+    print(f"{'  of which MAC computation':<44} {hashed:7.2f} s")
+    timed("MAC + insert, committed", signed, keep=True)
+    t0 = time.perf_counter()
+    sealed = auditchain.seal_pending()
+    print(f"{'seal_pending (after commit)':<44} {time.perf_counter() - t0:7.2f} s ({sealed:,})")
+    t0 = time.perf_counter()
+    again = auditchain.seal_pending()
+    print(f"{'seal_pending, nothing pending':<44} {time.perf_counter() - t0:7.2f} s ({again})")
     t0 = time.perf_counter()
     result = auditchain.verify()
     print(
-        f"{'audit verify':<44} {time.perf_counter() - t0:7.2f} s ({result.checked:,}, ok={result.ok})"
+        f"{'audit verify':<44} {time.perf_counter() - t0:7.2f} s "
+        f"({result.checked:,} entries, {result.sealed:,} seals, ok={result.ok})"
     )
     print(f"load {os.getloadavg()}")
 

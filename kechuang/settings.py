@@ -5,6 +5,8 @@ under var/. Production sets DEBUG=0, SECRET_KEY, ALLOWED_HOSTS and
 DATABASE_URL (PostgreSQL).
 """
 
+import hashlib
+import hmac
 import sys
 from pathlib import Path
 
@@ -32,6 +34,15 @@ _DEV_SECRET = "dev-only-insecure-secret-key-change-me-0123456789abcdefghijklmnop
 SECRET_KEY = env_str("SECRET_KEY", "") or (_DEV_SECRET if DEBUG else OFFLINE_SECRET_KEY)
 if is_serving_command(sys.argv):
     require_secret_key(SECRET_KEY)
+# Key of the audit entries' MACs (core.auditchain). Kept outside the database so that database
+# rights alone cannot forge an entry; by default derived from SECRET_KEY (domain-separated).
+# Empty under the offline placeholder: a command run without SECRET_KEY that writes or checks
+# the audit log stops (core.auditchain.keyed) instead of signing with a key nobody keeps.
+AUDIT_KEY = env_str("AUDIT_KEY", "") or (
+    hmac.new(SECRET_KEY.encode(), b"kechuang audit entry mac v1", hashlib.sha256).hexdigest()
+    if SECRET_KEY != OFFLINE_SECRET_KEY
+    else ""
+)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 

@@ -152,15 +152,18 @@ def record_login_event(user, username: str, event: str, payload: dict, *, actor)
 
 
 def bulk_record(entries: Iterable[AuditEntry], batch_size: int = 2000) -> int:
-    """Write many prepared entries at once (imports, bulk recomputation), chained in one pass."""
-    from django.db import transaction
-
+    """Write many prepared entries at once (imports, bulk recomputation), MACs in one pass."""
     from kechuang.core import auditchain
 
     entries = list(entries)
-    with transaction.atomic(savepoint=False):
-        auditchain.link(entries)
-        created = AuditEntry.objects.bulk_create(entries, batch_size=batch_size)
+    if not entries:
+        return 0
+    rows = [[getattr(e, name) for name in auditchain.HASHED] for e in entries]
+    for entry, mac in zip(entries, auditchain.macs(rows), strict=True):
+        entry.mac = mac
+    created = AuditEntry.objects.bulk_create(entries, batch_size=batch_size)
+    ids = [e.pk for e in created if e.pk is not None]
+    auditchain.seal_after_commit(min(ids) if ids else None)
     return len(created)
 
 

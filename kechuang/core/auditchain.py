@@ -1,28 +1,40 @@
-"""Tamper evidence for the audit log: a SHA-256 hash chain over entries, and its verification.
+"""Tamper evidence for the audit log: a keyed MAC per entry, a seal chain after commit, verify.
 
-Each entry stores its chain position (`seq`), the previous entry's hash and its own hash
-over a canonical JSON of its fields plus that previous hash. Positions are handed out
-under a lock on the one-row chain head, which also keeps the last position, hash and
-count, so a deleted last entry is found too (docs/decisions/0007-audit-hash-chain.md).
+Writers compute each entry's HMAC-SHA256 (key AUDIT_KEY, kept outside the database) in
+Python and take no lock. After commit, `seal_pending()` appends one seal per committed
+entry to an append-only chain (hash = SHA-256 of position, previous hash, entry id, MAC)
+under a one-row head that only sealers lock, without waiting for one another.
+`verify()` finds changed, forged, deleted and unsealed entries and broken seals
+(docs/decisions/0007-audit-hash-chain.md).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
+import hmac
 import json
+import logging
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
-from django.db import connection, transaction
-from django.db.models import F
+from django.core.exceptions import ImproperlyConfigured
+from django.db import DatabaseError, connections, transaction
 from django.utils import timezone
 
-from kechuang.core.models import AuditChainHead, AuditEntry
+from kechuang.core.models import AuditEntry, AuditSeal, AuditSealHead
+
+log = logging.getLogger(__name__)
 
 GENESIS = "0" * 64
-# The fields that go into an entry's hash, in this order (content type by natural key so
+SEAL_BATCH = 20_000
+# An entry committed but unsealed for longer than this is reported (sealer not running,
+# or the entry was written outside the application).
+GRACE = dt.timedelta(minutes=10)
+# The fields that go into an entry's MAC, in this order (content type by natural key so
 # that a restore onto a database with other content-type ids still verifies).
 HASHED = (
     "at",
@@ -71,12 +83,21 @@ def _changes(value):
     return json.loads(value) if isinstance(value, str) else value
 
 
-def digest(seq: int, prev_hash: str, values: Sequence, cache: dict[int, str]) -> str:
-    """The hash of one entry: SHA-256 of its canonical JSON (fields in HASHED order)."""
+def keyed(key: str | None = None):
+    """An HMAC-SHA256 state for the audit key, to be copied per entry (cheaper than new)."""
+    key = settings.AUDIT_KEY if key is None else key
+    if not key:
+        raise ImproperlyConfigured(
+            "Set SECRET_KEY (or AUDIT_KEY): audit entries are signed with a key derived from it, "
+            "and this command writes or checks the audit log."
+        )
+    return hmac.new(key.encode(), digestmod=hashlib.sha256)
+
+
+def mac(values: Sequence, cache: dict[int, str], state=None) -> str:
+    """The MAC of one entry: HMAC-SHA256 of its canonical JSON (fields in HASHED order)."""
     at, actor_id, actor_name, via, ct_id, object_id, object_repr, action, event, changes = values
     doc = [
-        seq,
-        prev_hash,
         _at(at),
         actor_id,
         actor_name,
@@ -88,52 +109,135 @@ def digest(seq: int, prev_hash: str, values: Sequence, cache: dict[int, str]) ->
         event,
         _changes(changes),
     ]
-    return hashlib.sha256(_ENCODER.encode(doc).encode()).hexdigest()
+    h = (state or keyed()).copy()
+    h.update(_ENCODER.encode(doc).encode())
+    return h.hexdigest()
 
 
-def _lock_head() -> tuple[int, str]:
-    """The chain head (position, hash), write-locked until the caller's transaction ends."""
-    # An UPDATE first: on PostgreSQL it row-locks the head, on SQLite it takes the write
-    # lock, so two transactions never read the same head and fork the chain.
-    table = connection.ops.quote_name(AuditChainHead._meta.db_table)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {table} SET updated_at = %s WHERE id = 1 RETURNING seq, entry_hash",  # noqa: S608
-            [timezone.now()],
-        )
-        row = cursor.fetchone()
-    if row is None:
-        AuditChainHead.objects.create(pk=1)
-        return 0, GENESIS
-    return row[0], row[1]
+def macs(rows: Iterable[Sequence]) -> list[str]:
+    """MACs for rows of HASHED values, in one pass (bulk paths)."""
+    state, cache = keyed(), {}
+    return [mac(values, cache, state) for values in rows]
 
 
-def link_values(rows: Sequence[Sequence]) -> list[tuple[int, str, str]]:
-    """Chain positions for rows of HASHED values: (seq, prev_hash, entry_hash) each.
+def mac_of(entry: AuditEntry) -> str:
+    """The MAC of an unsaved entry."""
+    return mac([getattr(entry, name) for name in HASHED], {})
 
-    Must run inside the transaction that inserts the rows; the head stays locked to it.
-    """
-    if not transaction.get_connection().in_atomic_block:
-        raise RuntimeError("Audit entries are chained inside the writing transaction.")
-    seq, prev = _lock_head()
-    cache: dict[int, str] = {}
-    out = []
-    for values in rows:
-        seq += 1
-        entry_hash = digest(seq, prev, values, cache)
-        out.append((seq, prev, entry_hash))
-        prev = entry_hash
-    AuditChainHead.objects.filter(pk=1).update(
-        seq=seq, entry_hash=prev, count=F("count") + len(out)
+
+def seal_hash(seq: int, prev_hash: str, entry_id: int, entry_mac: str) -> str:
+    """The hash of one seal, linking it to the one before."""
+    return hashlib.sha256(f"{seq}|{prev_hash}|{entry_id}|{entry_mac}".encode()).hexdigest()
+
+
+# ---------------------------------------------------------------------------
+# Sealing
+# ---------------------------------------------------------------------------
+
+
+def _seal_callback(from_id: int | None, using: str) -> None:
+    seal_pending(from_id=from_id, using=using)
+
+
+def seal_after_commit(from_id: int | None, using: str = "default") -> None:
+    """Seal this transaction's entries (ids >= from_id) after it commits; once per transaction."""
+    conn = connections[using]
+    if conn.in_atomic_block:
+        for _sids, func, *_ in conn.run_on_commit:
+            if getattr(func, "func", None) is _seal_callback:
+                return  # ids grow within a transaction: the first hint covers the rest
+    transaction.on_commit(
+        functools.partial(_seal_callback, from_id, using), using=using, robust=True
     )
-    return out
 
 
-def link(entries: Sequence[AuditEntry]) -> None:
-    """Give unsaved entries their chain position and hashes (in list order)."""
-    rows = [[getattr(e, name) for name in HASHED] for e in entries]
-    for entry, (seq, prev, entry_hash) in zip(entries, link_values(rows), strict=True):
-        entry.seq, entry.prev_hash, entry.entry_hash = seq, prev, entry_hash
+def _lock_head(using: str) -> tuple[int, str, int] | None:
+    """The seal head (seq, hash, count) locked for this transaction, or None if a sealer has it."""
+    conn = connections[using]
+    table = conn.ops.quote_name(AuditSealHead._meta.db_table)
+    skip = " FOR UPDATE SKIP LOCKED" if conn.vendor == "postgresql" else ""
+    with conn.cursor() as cursor:
+        for _ in range(2):
+            cursor.execute(f"SELECT seq, hash, count FROM {table} WHERE id = 1{skip}")  # noqa: S608
+            row = cursor.fetchone()
+            if row is not None:
+                return row
+            # Skipped (another sealer has it: a plain read does not wait) or not there yet.
+            cursor.execute(f"SELECT 1 FROM {table} WHERE id = 1")  # noqa: S608
+            if cursor.fetchone() is not None:
+                return None
+            cursor.execute(
+                f"INSERT INTO {table} (id, seq, hash, count, updated_at) "  # noqa: S608
+                "VALUES (1, 0, %s, 0, %s) ON CONFLICT (id) DO NOTHING",
+                [GENESIS, timezone.now()],
+            )
+    return None  # the row exists but another sealer holds it
+
+
+def _unsealed(using: str, after_id: int, limit: int) -> list[tuple]:
+    conn = connections[using]
+    q = conn.ops.quote_name
+    entries, seals = q(AuditEntry._meta.db_table), q(AuditSeal._meta.db_table)
+    columns = ", ".join(f"e.{q(AuditEntry._meta.get_field(n).column)}" for n in HASHED)
+    with conn.cursor() as cursor:
+        cursor.execute(
+            f"SELECT e.id, e.mac, {columns} FROM {entries} e "  # noqa: S608
+            f"WHERE e.id > %s AND NOT EXISTS (SELECT 1 FROM {seals} s WHERE s.entry_id = e.id) "
+            "ORDER BY e.id LIMIT %s",
+            [after_id, limit],
+        )
+        return cursor.fetchall()
+
+
+def _insert_seals(using: str, seals: list[tuple]) -> None:
+    conn = connections[using]
+    table = conn.ops.quote_name(AuditSeal._meta.db_table)
+    with conn.cursor() as cursor:
+        cursor.executemany(
+            f"INSERT INTO {table} (seq, entry_id, mac, prev_hash, hash, sealed_at) "  # noqa: S608
+            "VALUES (%s, %s, %s, %s, %s, %s)",
+            seals,
+        )
+
+
+def seal_pending(
+    *, from_id: int | None = None, batch: int = SEAL_BATCH, using: str = "default"
+) -> int:
+    """Seal committed, unsealed entries with a valid MAC (ids >= from_id); returns how many.
+
+    Call it after commit (it sees committed entries only): each batch is its own short
+    transaction. If another sealer holds the head, return at once: that sealer, or the next
+    run, picks the entries up. Entries whose MAC fails are left unsealed (verify reports them).
+    """
+    after = (from_id or 1) - 1
+    state, cache, total = keyed(), {}, 0
+    while True:
+        try:
+            with transaction.atomic(using=using):
+                head = _lock_head(using)
+                if head is None:
+                    return total
+                seq, prev, count = head
+                rows = _unsealed(using, after, batch)
+                if not rows:
+                    return total
+                seals, now = [], timezone.now()
+                for entry_id, entry_mac, *values in rows:
+                    if entry_mac and hmac.compare_digest(entry_mac, mac(values, cache, state)):
+                        seq += 1
+                        prev_hash, prev = prev, seal_hash(seq, prev, entry_id, entry_mac)
+                        seals.append((seq, entry_id, entry_mac, prev_hash, prev, now))
+                _insert_seals(using, seals)
+                AuditSealHead.objects.using(using).filter(pk=1).update(
+                    seq=seq, hash=prev, count=count + len(seals), updated_at=timezone.now()
+                )
+        except DatabaseError as exc:  # the head is busy (SQLite) or the chain clashed
+            log.warning("audit sealing postponed: %s", exc)
+            return total
+        total += len(seals)
+        after = rows[-1][0]
+        if len(rows) < batch:
+            return total
 
 
 # ---------------------------------------------------------------------------
@@ -145,13 +249,14 @@ def link(entries: Sequence[AuditEntry]) -> None:
 class Problem:
     entry_id: int | None
     seq: int | None
-    kind: str  # changed, deleted, inserted, head
+    kind: str  # changed, forged, deleted, unsealed, seal, head
     message: str
 
 
 @dataclass
 class Verification:
     checked: int = 0
+    sealed: int = 0
     head_seq: int = 0
     head_hash: str = GENESIS
     problems: list[Problem] = field(default_factory=list)
@@ -165,91 +270,154 @@ class Verification:
         return self.problems[0] if self.problems else None
 
 
-def _rows(using: str, batch: int = 5000) -> Iterator[tuple]:
-    qs = (
-        AuditEntry.objects.using(using)
-        .order_by("seq", "id")
-        .values_list("id", "seq", "prev_hash", "entry_hash", *HASHED)
-    )
-    # Plain keyset pages (not a server-side cursor), the same on every backend.
+def _pages(qs, key: str, batch: int = 5000) -> Iterator[tuple]:
+    """Rows of a values_list whose first column is `key`, in keyset pages."""
     last = None
     while True:
-        page = qs.filter(seq__gt=last) if last is not None else qs.filter(seq__isnull=False)
-        chunk = list(page[:batch])
+        page = qs.filter(**{f"{key}__gt": last}) if last is not None else qs
+        chunk = list(page.order_by(key)[:batch])
         if not chunk:
             return
         yield from chunk
-        last = chunk[-1][1]
+        last = chunk[-1][0]
 
 
-def verify(limit: int = 20, using: str = "default") -> Verification:
-    """Re-compute the chain in position order; report changed, deleted and inserted entries."""
-    result = Verification()
-    unchained = list(
-        AuditEntry.objects.using(using)
-        .filter(seq__isnull=True)
-        .values_list("id", flat=True)[:limit]
+def _check_seals(result: Verification, using: str, limit: int) -> None:
+    """Walk the seal chain in order; each seal's entry must exist with the sealed MAC."""
+    problems = result.problems
+    expected, prev = 1, GENESIS
+    seals = AuditSeal.objects.using(using).values_list(
+        "seq", "entry_id", "mac", "prev_hash", "hash"
     )
-    for entry_id in unchained:
-        result.problems.append(
-            Problem(
-                entry_id, None, "inserted", f"entry #{entry_id} is not in the chain (no position)"
+    page: list[tuple] = []
+
+    def flush():
+        ids = [s[1] for s in page]
+        present = dict(AuditEntry.objects.using(using).filter(pk__in=ids).values_list("id", "mac"))
+        for seq, entry_id, sealed_mac, _p, _h in page:
+            if entry_id not in present:
+                problems.append(
+                    Problem(
+                        entry_id, seq, "deleted",
+                        f"entry #{entry_id} (sealed at position {seq}) is missing",
+                    )
+                )  # fmt: skip
+            elif present[entry_id] != sealed_mac:
+                problems.append(
+                    Problem(
+                        entry_id, seq, "changed",
+                        f"entry #{entry_id} has another MAC than when it was sealed "
+                        f"(position {seq}): changed and re-signed",
+                    )
+                )  # fmt: skip
+        page.clear()
+
+    for row in _pages(seals, "seq"):
+        seq, entry_id, sealed_mac, prev_hash, seal = row
+        result.sealed += 1
+        if seq != expected:
+            span = (
+                f"position {expected}" if expected == seq - 1 else f"positions {expected}–{seq - 1}"
             )
-        )
-    # Content-type labels of the database being verified (ids may differ from this one's).
-    cache = {ct.pk: f"{ct.app_label}.{ct.model}" for ct in ContentType.objects.using(using).all()}
-    expected_seq, prev = 1, GENESIS
-    for entry_id, seq, prev_hash, entry_hash, *values in _rows(using):
-        result.checked += 1
-        if seq != expected_seq:
-            first, last = expected_seq, seq - 1
-            span = f"position {first}" if first == last else f"positions {first}–{last}"
-            result.problems.append(
-                Problem(entry_id, seq, "deleted", f"{span} missing before entry #{entry_id}")
-            )
-        elif prev_hash != prev:
-            result.problems.append(
+            problems.append(
                 Problem(
                     entry_id,
                     seq,
-                    "broken",
-                    f"entry #{entry_id} (position {seq}) does not follow the entry before it "
-                    "(that entry was changed and re-hashed, or this one was put in its place)",
+                    "seal",
+                    f"seal {span} removed (before the seal of entry #{entry_id})",
                 )
             )
-        if digest(seq, prev_hash, values, cache) != entry_hash:
-            result.problems.append(
-                Problem(entry_id, seq, "changed", f"entry #{entry_id} (position {seq}) was changed")
-            )
-        expected_seq, prev = seq + 1, entry_hash
-        if len(result.problems) >= limit:
-            break
-    result.head_seq, result.head_hash = expected_seq - 1, prev
-    if len(result.problems) < limit:
-        head = AuditChainHead.objects.using(using).filter(pk=1).first()
-        head_seq, head_hash, head_count = (
-            (head.seq, head.entry_hash, head.count) if head else (0, GENESIS, 0)
-        )
-        if (head_seq, head_hash) != (result.head_seq, prev) or head_count != result.checked:
-            result.problems.append(
+        elif prev_hash != prev:
+            problems.append(
                 Problem(
-                    None,
-                    head_seq,
-                    "deleted" if head_seq > result.head_seq else "head",
-                    f"the chain ends at position {result.head_seq} with {result.checked} entries, "
-                    f"but the head records position {head_seq} with {head_count}",
+                    entry_id, seq, "seal",
+                    f"seal {seq} (entry #{entry_id}) does not follow the seal before it",
                 )
+            )  # fmt: skip
+        if seal_hash(seq, prev_hash, entry_id, sealed_mac) != seal:
+            problems.append(
+                Problem(entry_id, seq, "seal", f"seal {seq} (entry #{entry_id}) was changed")
             )
+        expected, prev = seq + 1, seal
+        page.append(row)
+        if len(page) >= 5000:
+            flush()
+        if len(problems) >= limit:
+            break
+    flush()
+    result.head_seq, result.head_hash = expected - 1, prev
+
+
+def _check_entries(result: Verification, using: str, limit: int, now) -> None:
+    problems = result.problems
+    cache = {ct.pk: f"{ct.app_label}.{ct.model}" for ct in ContentType.objects.using(using).all()}
+    state = keyed()
+    entries = AuditEntry.objects.using(using).values_list("id", "mac", *HASHED)
+    page: list[tuple] = []
+
+    def flush():
+        lo, hi = page[0][0], page[-1][0]
+        sealed = set(
+            AuditSeal.objects.using(using)
+            .filter(entry_id__gte=lo, entry_id__lte=hi)
+            .values_list("entry_id", flat=True)
+        )
+        for entry_id, entry_mac, *values in page:
+            if not entry_mac:
+                problems.append(
+                    Problem(
+                        entry_id,
+                        None,
+                        "forged",
+                        f"entry #{entry_id} has no MAC (written outside the application)",
+                    )
+                )
+            elif not hmac.compare_digest(entry_mac, mac(values, cache, state)):
+                problems.append(
+                    Problem(
+                        entry_id, None, "changed",
+                        f"entry #{entry_id} fails its MAC (changed, or written without the key)",
+                    )
+                )  # fmt: skip
+            elif entry_id not in sealed and values[0] < now - GRACE:
+                problems.append(
+                    Problem(
+                        entry_id, None, "unsealed",
+                        f"entry #{entry_id} has not been sealed for more than {GRACE} "
+                        "(is `kechuang audit seal` running?)",
+                    )
+                )  # fmt: skip
+        page.clear()
+
+    for row in _pages(entries, "id"):
+        result.checked += 1
+        page.append(row)
+        if len(page) >= 5000:
+            flush()
+        if len(problems) >= limit:
+            break
+    if page:
+        flush()
+
+
+def verify(limit: int = 20, using: str = "default") -> Verification:
+    """Check every entry's MAC and the whole seal chain; seal nothing (a forgery is never blessed)."""
+    result = Verification()
+    now = timezone.now()
+    _check_seals(result, using, limit)
+    if len(result.problems) < limit:
+        _check_entries(result, using, limit, now)
+    if len(result.problems) < limit:
+        head = AuditSealHead.objects.using(using).filter(pk=1).first()
+        h_seq, h_hash, h_count = (head.seq, head.hash, head.count) if head else (0, GENESIS, 0)
+        if (h_seq, h_hash) != (result.head_seq, result.head_hash) or h_count != result.sealed:
+            problems = result.problems
+            problems.append(
+                Problem(
+                    None, h_seq, "deleted" if h_seq > result.head_seq else "head",
+                    f"the seals end at position {result.head_seq} with {result.sealed} seals, "
+                    f"but the head records position {h_seq} with {h_count}",
+                )
+            )  # fmt: skip
+    del result.problems[limit:]
     return result
-
-
-def rebuild_all(
-    rows: Iterable[tuple], cache: dict[int, str] | None = None
-) -> Iterator[tuple[int, int, str, str]]:
-    """(id, seq, prev_hash, entry_hash) for rows (id, *HASHED) in id order (the migration)."""
-    cache = {} if cache is None else cache
-    prev = GENESIS
-    for seq, (entry_id, *values) in enumerate(rows, start=1):
-        entry_hash = digest(seq, prev, values, cache)
-        yield entry_id, seq, prev, entry_hash
-        prev = entry_hash

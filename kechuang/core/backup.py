@@ -2,8 +2,9 @@
 
 The database goes in the engine's own lossless format (docs/decisions/0008-backup-format.md):
 PostgreSQL as a `pg_dump -Fc` archive, SQLite as a page copy by the sqlite3 backup API.
-The manifest records the row count of every table and the audit chain head; a restore
-checks both, and re-verifies the whole audit chain, before it says it succeeded.
+The manifest records the row count of every table and the audit seal head; a restore
+checks both, and re-verifies every audit entry's MAC and the seal chain, before it says
+it succeeded.
 """
 
 from __future__ import annotations
@@ -56,13 +57,13 @@ def _counts(alias: str, tables: list[str]) -> dict[str, int | None]:
     return out
 
 
-def _chain_head(alias: str) -> dict:
-    from kechuang.core.models import AuditChainHead
+def _seal_head(alias: str) -> dict:
+    from kechuang.core.models import AuditSealHead
 
-    head = AuditChainHead.objects.using(alias).filter(pk=1).first()
+    head = AuditSealHead.objects.using(alias).filter(pk=1).first()
     if head is None:
-        return {"seq": 0, "entry_hash": "0" * 64, "count": 0}
-    return {"seq": head.seq, "entry_hash": head.entry_hash, "count": head.count}
+        return {"seq": 0, "hash": "0" * 64, "count": 0}
+    return {"seq": head.seq, "hash": head.hash, "count": head.count}
 
 
 def _version() -> str:
@@ -125,8 +126,11 @@ def backup(destination: str | Path, *, alias: str = "default") -> tuple[Path, di
         destination = destination / f"kechuang-backup-{now:%Y%m%d-%H%M%S}.tar.gz"
     if destination.exists():
         raise BackupError(f"{destination} already exists; choose another name.")
+    from kechuang.core.auditchain import seal_pending
+
     vendor = connections[alias].vendor
     tables = _tables()
+    seal_pending(using=alias)  # so that the recorded head covers every committed entry
     with tempfile.TemporaryDirectory() as tmp:
         db_file = Path(tmp) / DB_MEMBER.get(vendor, "database")
         # Counts and head are read in the same transaction as (SQLite) or just before (pg_dump
@@ -138,7 +142,7 @@ def backup(destination: str | Path, *, alias: str = "default") -> tuple[Path, di
             "engine": vendor,
             "database_file": db_file.name,
             "counts": _counts(alias, tables),
-            "audit_chain_head": _chain_head(alias),
+            "audit_seal_head": _seal_head(alias),
             "media_files": 0,
         }
         _dump_database(alias, db_file)
@@ -179,7 +183,7 @@ class RestoreReport:
 
 def _holds_data(alias: str, tables: list[str]) -> bool:
     counts = _counts(alias, tables)
-    ignore = {"django_migrations", "django_content_type", "auth_permission", "core_auditchainhead"}
+    ignore = {"django_migrations", "django_content_type", "auth_permission", "core_auditsealhead"}
     return any(n for t, n in counts.items() if t not in ignore and n)
 
 
@@ -253,6 +257,6 @@ def restore(
             report.count_mismatches[table] = (expected, counts.get(table))
     result = verify(limit=20, using=alias)
     report.chain_problems = [p.message for p in result.problems]
-    head = manifest["audit_chain_head"]
-    report.head_matches = (result.head_seq, result.head_hash) == (head["seq"], head["entry_hash"])
+    head = manifest["audit_seal_head"]
+    report.head_matches = (result.head_seq, result.head_hash) == (head["seq"], head["hash"])
     return report

@@ -71,7 +71,10 @@ def forget_worker(worker_id: str) -> None:
 
 
 class HeartbeatThread(threading.Thread):
-    """Beats every `interval` seconds, with its own database connection, until stopped."""
+    """Beats every `interval` seconds, with its own database connection, until stopped.
+
+    Each beat also seals pending audit entries (core.auditchain.seal_pending).
+    """
 
     def __init__(self, worker_id: str, interval: float = HEARTBEAT_SECONDS):
         super().__init__(name=f"heartbeat-{worker_id}", daemon=True)
@@ -94,6 +97,16 @@ class HeartbeatThread(threading.Thread):
         except DatabaseError:
             # The database may be briefly away (restart, lock); the next beat retries.
             logger.warning("worker heartbeat not recorded", exc_info=True)
+            connection.close()
+            return
+        # Seal audit entries whose own after-commit seal was skipped (another sealer held the
+        # head) or lost (the process ended first); verify reports any left unsealed too long.
+        from kechuang.core import auditchain
+
+        try:
+            auditchain.seal_pending()
+        except DatabaseError:
+            logger.warning("audit entries not sealed by the worker", exc_info=True)
             connection.close()
 
     def stop(self) -> None:

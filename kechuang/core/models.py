@@ -240,10 +240,8 @@ class AuditEntry(models.Model):
     action = models.CharField(_("action"), max_length=16, choices=AuditAction.choices)
     event = models.CharField(_("event"), max_length=64, blank=True)
     changes = models.JSONField(_("changes"), default=dict, blank=True)
-    # Hash chain (core.auditchain): position, the previous entry's hash, this entry's hash.
-    seq = models.BigIntegerField(null=True, unique=True, editable=False)
-    prev_hash = models.CharField(max_length=64, blank=True, editable=False)
-    entry_hash = models.CharField(max_length=64, blank=True, editable=False)
+    # HMAC-SHA256 of the fields above with AUDIT_KEY (core.auditchain), set when written.
+    mac = models.CharField(max_length=64, blank=True, editable=False)
 
     objects = AuditQuerySet.as_manager()
 
@@ -259,33 +257,66 @@ class AuditEntry(models.Model):
     def save(self, *args, **kwargs):
         if self.pk is not None:
             raise PermissionDenied("Audit entries cannot be changed.")
-        from django.db import transaction
-
         from kechuang.core import auditchain
 
-        # No savepoint: a failed audit write must fail the whole business transaction.
-        with transaction.atomic(savepoint=False):
-            auditchain.link([self])
-            super().save(*args, **kwargs)
+        self.mac = auditchain.mac_of(self)
+        super().save(*args, **kwargs)
+        auditchain.seal_after_commit(self.pk)
 
     def delete(self, *args, **kwargs):
         raise PermissionDenied("Audit entries cannot be deleted.")
 
 
-class AuditChainHead(models.Model):
-    """The one row that ends the audit hash chain: last position, its hash, entry count.
+class AuditSealQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise PermissionDenied("Audit seals cannot be changed.")
 
-    Writers lock it while they append, so the chain never forks; verification compares
-    it with the entries, so a deleted last entry is found (core.auditchain).
+    def delete(self):
+        raise PermissionDenied("Audit seals cannot be deleted.")
+
+
+class AuditSeal(models.Model):
+    """One link of the audit seal chain: an entry's MAC, appended after its commit. Append-only.
+
+    hash = SHA-256(seq, prev_hash, entry_id, mac); chain order is seal order (core.auditchain).
+    The entry is referenced by id, not by a foreign key, so deleting it leaves the seal.
+    """
+
+    seq = models.BigIntegerField(primary_key=True)
+    entry_id = models.BigIntegerField(unique=True)
+    mac = models.CharField(max_length=64)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64)
+    sealed_at = models.DateTimeField(default=timezone.now)
+
+    objects = AuditSealQuerySet.as_manager()
+
+    def __str__(self) -> str:
+        return f"seal {self.seq} of entry #{self.entry_id}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise PermissionDenied("Audit seals cannot be changed.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionDenied("Audit seals cannot be deleted.")
+
+
+class AuditSealHead(models.Model):
+    """The one row that ends the seal chain: last position, its hash, seal count.
+
+    Only the sealer locks it (never an audited writer); verification compares it with the
+    seals, so removed seals at the end are found (core.auditchain).
     """
 
     seq = models.BigIntegerField(default=0)
-    entry_hash = models.CharField(max_length=64, default="0" * 64)
+    hash = models.CharField(max_length=64, default="0" * 64)
     count = models.BigIntegerField(default=0)
     updated_at = models.DateTimeField(default=timezone.now)
 
     def __str__(self) -> str:
-        return f"audit chain at {self.seq} ({self.entry_hash[:12]}…)"
+        return f"audit seals at {self.seq} ({self.hash[:12]}…)"
 
 
 # ---------------------------------------------------------------------------

@@ -24,6 +24,7 @@ from typing import Any, ClassVar
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
+from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -447,11 +448,14 @@ class Importer:
                  AuditAction.UPDATE, event, changed_diff(r.before, r.record, audited))
                 for r in updated
             ]  # fmt: skip
-            # Chained in one pass, in the same order as written (core.auditchain).
-            links = auditchain.link_values(entries)
-            entries = [row + link for row, link in zip(entries, links, strict=True)]
-            names += ["seq", "prev_hash", "entry_hash"]
+            # Signed in one pass (core.auditchain); sealed after commit. Ids handed out from
+            # now on are above the highest one visible now.
+            macs = auditchain.macs(entries)
+            entries = [(*row, m) for row, m in zip(entries, macs, strict=True)]
+            names.append("mac")
+            floor = AuditEntry.objects.aggregate(m=Max("id"))["m"] or 0
             writers.insert_rows(AuditEntry, names, entries)
+            auditchain.seal_after_commit(floor + 1)
             written += len(entries)
         return written
 

@@ -254,7 +254,12 @@ def fail_stale_jobs(jobs=None, *, acting_user) -> int:
         "check the file again."
     ) % {"minutes": STALE_AFTER.total_seconds() // 60}
     with transaction.atomic():
-        failed = list(stale.select_for_update())
+        # Locked by id: the caller's queryset may join (select_related), which FOR UPDATE refuses.
+        failed = list(
+            ImportJob.objects.select_for_update().filter(
+                pk__in=list(stale.values_list("pk", flat=True)), status__in=RUNNING
+            )
+        )
         for job in failed:
             job.status, job.error, job.progress, job.progress_note = (
                 ImportStatus.FAILED,

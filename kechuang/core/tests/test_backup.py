@@ -73,7 +73,9 @@ def test_restore_onto_a_fresh_database_has_same_counts_files_and_chain(
     assert archive.name.endswith(".tar.gz")
     assert manifest["counts"]["enterprises_enterprise"] == 4
     assert manifest["media_files"] == 1
-    assert manifest["audit_chain_head"]["seq"] == AuditEntry.objects.count()
+    # Every committed entry is sealed by the time of the backup, and the head records it.
+    assert manifest["audit_seal_head"]["seq"] == AuditEntry.objects.count()
+    assert manifest["audit_seal_head"]["count"] == AuditEntry.objects.count()
 
     report = restore(archive, alias=fresh_database, media_root=tmp_path / "media2")
     assert report.ok, (report.count_mismatches, report.chain_problems)
@@ -107,3 +109,21 @@ def test_restore_reports_counts_that_differ_from_the_manifest(data, fresh_databa
     report = restore(edited, alias=fresh_database, media_root=tmp_path / "m")
     assert not report.ok
     assert report.count_mismatches == {"enterprises_enterprise": (5, 4)}
+
+
+def test_restore_reports_a_seal_head_that_differs_from_the_manifest(data, fresh_database, tmp_path):
+    archive, _ = backup(tmp_path / "b.tar.gz")
+    # As if the last seals had been cut off after the backup was taken.
+    edited = tmp_path / "edited.tar.gz"
+    with tarfile.open(archive) as src, tarfile.open(edited, "w:gz") as dst:
+        for member in src.getmembers():
+            content = src.extractfile(member).read()
+            if member.name == "manifest.json":
+                manifest = json.loads(content)
+                manifest["audit_seal_head"]["seq"] += 1
+                content = json.dumps(manifest).encode()
+                member.size = len(content)
+            dst.addfile(member, io.BytesIO(content))
+    report = restore(edited, alias=fresh_database, media_root=tmp_path / "m")
+    assert not report.ok
+    assert not report.head_matches and report.chain_problems == []

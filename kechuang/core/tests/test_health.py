@@ -119,3 +119,19 @@ def test_worker_command_removes_its_heartbeat_when_it_stops(settings):
     settings.TASKS = {"default": {"BACKEND": "django_tasks_db.backend.DatabaseBackend"}}
     call_command("worker", "--batch", "--no-startup-delay", "--worker-id", "batch-1", verbosity=0)
     assert not WorkerHeartbeat.objects.filter(worker_id="batch-1").exists()
+
+
+@pytest.mark.django_db
+def test_a_beat_seals_audit_entries_left_pending(django_capture_on_commit_callbacks):
+    """An entry whose after-commit seal never ran is sealed by the worker's next beat."""
+    from kechuang.core import audit, auditchain
+    from kechuang.core.models import AuditEntry, AuditSeal
+    from kechuang.core.tests.factories import UserFactory
+
+    officer = UserFactory(username="beat_officer")
+    with django_capture_on_commit_callbacks(execute=False):  # the seal callback is dropped
+        entry = audit.record_event(officer, "probe", actor=officer)
+    assert not AuditSeal.objects.filter(entry_id=entry.pk).exists()
+    health.HeartbeatThread("sealer").beat()
+    assert AuditSeal.objects.filter(entry_id=entry.pk).exists()
+    assert AuditEntry.objects.filter(pk=entry.pk).exists() and auditchain.verify().ok

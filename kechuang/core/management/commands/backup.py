@@ -22,10 +22,10 @@ class Command(BaseCommand):
         except BackupError as exc:
             raise CommandError(str(exc)) from None
         rows = sum(n or 0 for n in manifest["counts"].values())
-        head = manifest["audit_chain_head"]
+        head = manifest["audit_seal_head"]
         self.stdout.write(
             f"{path}: {manifest['engine']} database, {rows:,} rows in "
             f"{len(manifest['counts'])} tables, {manifest['media_files']} uploaded files, "
-            f"audit chain at {head['seq']} ({head['entry_hash'][:16]}…), "
+            f"audit sealed to {head['seq']} ({head['hash'][:16]}…), "
             f"{path.stat().st_size / 1e6:.1f} MB, {time.perf_counter() - t0:.1f} s"
         )

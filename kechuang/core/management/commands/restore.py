@@ -25,15 +25,15 @@ class Command(BaseCommand):
         for table, (expected, found) in report.count_mismatches.items():
             self.stderr.write(f"{table}: {expected} rows in the backup, {found} restored")
         for problem in report.chain_problems:
-            self.stderr.write(f"audit chain: {problem}")
+            self.stderr.write(f"audit: {problem}")
         if not report.head_matches:
-            self.stderr.write("audit chain head differs from the one recorded in the backup")
+            self.stderr.write("audit seal head differs from the one recorded in the backup")
         if not report.ok:
             raise CommandError("Restore finished but the check failed (see above).")
         m = report.manifest
         self.stdout.write(
             f"restored the backup of {m['created_at']} (version {m['app_version']}): "
             f"{sum(n or 0 for n in m['counts'].values()):,} rows, {report.media_files} files; "
-            f"counts match, audit chain intact at {m['audit_chain_head']['seq']}; "
+            f"counts match, audit entries and seals intact to {m['audit_seal_head']['seq']}; "
             f"{time.perf_counter() - t0:.1f} s. Run `kechuang migrate` if this version is newer."
         )
