@@ -15,7 +15,8 @@ BIN="${BIN:-.venv/bin}"
 EXAMPLES="${SCHEMATHESIS_EXAMPLES:-12}"
 SEED="${SCHEMATHESIS_SEED:-20261202}"
 PHASES="${SCHEMATHESIS_PHASES:-examples,fuzzing}"
-PORT="${SCHEMATHESIS_PORT:-8765}"
+# A free port unless one is given: a server left on a fixed port would be fuzzed instead.
+PORT="${SCHEMATHESIS_PORT:-$("$BIN/python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')}"
 WORK="$(mktemp -d)"
 server_pid=""
 cleanup() {
@@ -39,9 +40,14 @@ for name in ("officer", "enterprise"):
     print(name, Token.objects.get_or_create(user=User.objects.get(username=name))[0].key)
 ')"
 
-kechuang runserver "127.0.0.1:$PORT" --noreload >"$WORK/server.log" 2>&1 &
+# The server itself in the background (not through the shell function, whose subshell the
+# clean-up would kill while the server lived on).
+"$BIN/python" -m kechuang runserver "127.0.0.1:$PORT" --noreload >"$WORK/server.log" 2>&1 &
 server_pid=$!
 for _ in $(seq 60); do
+  if ! kill -0 "$server_pid" 2>/dev/null; then
+    echo "the server did not start:"; cat "$WORK/server.log"; exit 1
+  fi
   curl -fsS "http://127.0.0.1:$PORT/api/schema" -o "$WORK/schema.yaml" 2>/dev/null && break
   sleep 1
 done
