@@ -55,6 +55,7 @@ class PasswordChangeRequiredMiddleware:
             and user.is_authenticated
             and getattr(user, "must_change_password", False)
             and not request.path.startswith(self.ALLOWED)
+            and not request.path.startswith("/api/")  # the API refuses in JSON (RolePermission)
         ):
             from django.shortcuts import redirect
 

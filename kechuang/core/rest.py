@@ -6,6 +6,7 @@ from django.core.exceptions import BadRequest
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
+from django.utils.translation import gettext as _
 from rest_framework import exceptions, pagination, permissions
 
 from kechuang.core.parsing import ParseError
@@ -120,6 +121,12 @@ class RolePermission(permissions.BasePermission):
         user = request.user
         if not (user and user.is_authenticated and user.is_active):
             return False
+        if getattr(user, "must_change_password", False):
+            # After an administrator reset the one-time password opens only the password page;
+            # a token issued before the reset must not go on working either.
+            raise exceptions.PermissionDenied(
+                _("Your password was reset: log in and choose a new one before using the API.")
+            )
         roles = getattr(view, "allowed_roles", None)
         if roles is None:
             return False

@@ -153,6 +153,26 @@ def test_officer_resets_a_password_which_must_then_be_changed(client, officer, e
     assert client.get("/").status_code == 200
 
 
+def test_a_reset_password_stops_the_old_api_token_until_changed(officer, enterprise_user):
+    """The reset user's token refuses in the API's JSON body; a new password opens it again."""
+    from rest_framework.test import APIClient
+
+    from kechuang.core import services
+
+    token = services.rotate_api_token(enterprise_user, acting_user=enterprise_user)
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+    assert api.get("/api/enterprises/").status_code == 200
+    services.reset_password(enterprise_user, acting_user=officer)
+    refused = api.get("/api/enterprises/")
+    assert refused.status_code == 403
+    assert refused.json()["error"]["code"] == "permission_denied"
+    enterprise_user.refresh_from_db()
+    enterprise_user.must_change_password = False
+    enterprise_user.save(update_fields=["must_change_password"])
+    assert api.get("/api/enterprises/").status_code == 200
+
+
 def test_officer_cannot_reset_staff_or_system_passwords(client_for, officer, town):
     peer = UserFactory(username="peer", role=Role.COMMISSION)
     admin = UserFactory(username="root", role=Role.COMMISSION, is_superuser=True)
