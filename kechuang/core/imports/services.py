@@ -47,7 +47,7 @@ MAX_STORED_PROBLEMS = getattr(settings, "IMPORT_MAX_STORED_PROBLEMS", 1000)
 INLINE_MAX_BYTES = getattr(settings, "IMPORT_INLINE_MAX_BYTES", 512 * 1024)
 STALE_AFTER = dt.timedelta(seconds=getattr(settings, "IMPORT_STALE_AFTER_SECONDS", 15 * 60))
 MAX_ERROR_CHARS = 5000
-RUNNING = (ImportStatus.PENDING, ImportStatus.VALIDATING, ImportStatus.APPLYING)
+RUNNING = IMPORT_JOB.get("fail").source  # the states a job is being worked on in
 
 
 class ImportRefused(Exception):

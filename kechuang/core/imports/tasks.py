@@ -69,14 +69,11 @@ def dry_run_task(job_id: int, user_id: int) -> str:
 @task()
 def apply_task(job_id: int, user_id: int, mode: str | None = None) -> str:
     def run(job: ImportJob, again: bool) -> None:
-        if job.status == ImportStatus.APPLYING:
-            # start_apply marked it applying so the page shows progress at once.
+        # start_apply marked it applying so the page shows progress at once ("refuse" step back
+        # to checked); an attempt that met a locked database was rolled back ("retry" step).
+        if job.status == ImportStatus.APPLYING or (again and job.status == ImportStatus.FAILED):
             move(job, ImportStatus.VALIDATED)
             ImportJob.objects.filter(pk=job.pk).update(status=job.status)
-        elif again and job.status == ImportStatus.FAILED:
-            # An attempt that met a locked database was rolled back and runs again.
-            ImportJob.objects.filter(pk=job.pk).update(status=ImportStatus.VALIDATED)
-            job.status = ImportStatus.VALIDATED
         # A refusal's reason is stored on the job.
         with audit_via("task"), contextlib.suppress(services.ImportRefused):
             services.apply_import(job, acting_user=services._user(user_id), mode=mode)

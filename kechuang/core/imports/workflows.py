@@ -29,6 +29,9 @@ IMPORT_JOB = Workflow(
         Transition("finish", S.APPLYING, S.APPLIED, _("Applied"), roles=WHO),
         # Apply refused as a whole (nothing written): back to the checked report.
         Transition("refuse", S.APPLYING, S.VALIDATED, _("Refused"), roles=WHO),
+        # The worker runs an apply again after an attempt that met a locked database (rolled
+        # back, nothing written) and was marked failed.
+        Transition("retry", S.FAILED, S.VALIDATED, _("Retried"), roles=WHO),
         # A check or apply that stopped, or a job nobody is running any more.
         Transition("fail", (S.PENDING, S.VALIDATING, S.APPLYING), S.FAILED, _("Failed"),
                    roles=WHO),
